@@ -1,0 +1,92 @@
+"""The ``tune`` object that ``%load_ext ipytune`` puts in the user namespace.
+
+Inside a ``%%tune`` cell, ``tune.int/float/choice`` draw the current trial's
+value; the cell's AST has already been rewritten so that every call carries
+its inferred ``name=`` (see :mod:`ipytune.cell`). Outside a search they say
+so instead of guessing a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ipytune.space import ChoiceParam, FloatParam, IntParam, Param, SpaceError
+
+if TYPE_CHECKING:
+    from ipytune.result import TuneResult
+
+
+class _Recorder:
+    """Stands in for a trial while the space is read before the first trial."""
+
+    def __init__(self) -> None:
+        self.params: list[Param] = []
+
+
+class Tune:
+    """Declare hyperparameters in a ``%%tune`` cell: ``tune.int``, ``tune.float``, ``tune.choice``."""
+
+    def __init__(self) -> None:
+        self._trial: Any = None
+        self.last: TuneResult | None = None
+        """The result of the most recent ``%%tune`` search in this session."""
+
+    def __repr__(self) -> str:
+        return "<ipytune.tune: tune.int / tune.float / tune.choice / tune.report; tune.last = last result>"
+
+    # -- declarations -------------------------------------------------------------
+    def int(self, low: int, high: int, step: int = 1, log: bool = False, *, name: str | None = None) -> Any:
+        """An integer in ``[low, high]`` (both included), every ``step``, optionally log-scaled."""
+        return self._draw(IntParam(self._require_name(name, "int"), low, high, step, log))
+
+    def float(
+        self, low: float, high: float, step: float | None = None, log: bool = False, *, name: str | None = None
+    ) -> Any:
+        """A float in ``[low, high]``; ``step`` makes it discrete, ``log`` samples on a log scale."""
+        return self._draw(FloatParam(self._require_name(name, "float"), low, high, step, log))
+
+    def choice(self, options: Sequence[Any], *, name: str | None = None) -> Any:
+        """One of ``options`` (any Python objects)."""
+        return self._draw(ChoiceParam(self._require_name(name, "choice"), options))  # type: ignore[arg-type]
+
+    # -- inside a trial -----------------------------------------------------------
+    def report(self, value: float, step: int) -> None:
+        """Report an intermediate ``value`` at ``step``; with a pruner on, an unpromising trial stops here."""
+        trial = self._trial
+        if trial is None or isinstance(trial, _Recorder) or not hasattr(trial, "should_prune"):
+            return  # outside a search (or during refit) there is nothing to prune
+        trial.report(float(value), int(step))
+        if trial.should_prune():
+            import optuna
+
+            raise optuna.TrialPruned(f"pruned at step {step} (value {float(value):.6g})")
+
+    # -- internals ----------------------------------------------------------------
+    @staticmethod
+    def _require_name(name: str | None, kind: str) -> str:
+        if not name:
+            raise SpaceError(
+                f"tune.{kind}(...) has no name: pass it as a keyword argument, assign it to a "
+                f"variable, use it as a dict value, or add name='...'."
+            )
+        return name
+
+    def _draw(self, spec: Param) -> Any:
+        trial = self._trial
+        if trial is None:
+            raise SpaceError(
+                f"tune.{_kind(spec)}({spec.name!r}) has a value only inside a %%tune cell; "
+                f"after a search, tune.last.best_params holds the best values."
+            )
+        if isinstance(trial, _Recorder):
+            trial.params.append(spec)
+            return spec
+        return spec.suggest(trial)
+
+
+def _kind(spec: Param) -> str:
+    return {IntParam: "int", FloatParam: "float", ChoiceParam: "choice"}[type(spec)]
+
+
+tune = Tune()

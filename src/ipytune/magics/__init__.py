@@ -1,0 +1,14 @@
+"""IPython magics of ipytune, one module per magic family."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def register(shell: Any) -> None:
+    """Register every ipytune magic on ``shell`` and put ``tune`` in its namespace."""
+    from ipytune.declarations import tune
+    from ipytune.magics.tune import TuneMagics
+
+    shell.register_magics(TuneMagics(shell))
+    shell.push({"tune": tune}, interactive=False)

@@ -1,0 +1,123 @@
+"""``%%tune``: turn a cell into a hyperparameter search.
+
+This module stays light: the engine (Optuna, bayes_opt, pandas) is imported
+when a search runs, not when the extension loads.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, magics_class
+from traitlets import Bool, Integer, Unicode
+
+from ipytune.declarations import tune as tune_api
+from ipytune.magics.options import TuneOptions, parse_tune_line, tune_arguments
+
+
+@magics_class
+class TuneMagics(Magics):
+    """The ``%%tune`` cell magic. Defaults can be changed with ``%config TuneMagics.<name> = ...``."""
+
+    default_method = Unicode("tpe", help="Search method when --method is not given.").tag(config=True)
+    storage = Unicode("", help="Default --storage ('' means .ipytune/studies.journal).").tag(config=True)
+    cv = Integer(5, help="Default --cv folds for a returned estimator.").tag(config=True)
+    refit = Bool(True, help="Re-run the cell with the best parameters after a search.").tag(config=True)
+    quiet = Bool(False, help="Hide live progress by default.").tag(config=True)
+
+    @tune_arguments
+    @cell_magic
+    def tune(self, line: str, cell: str) -> Any:
+        """Run the cell once per trial with values drawn from its ``tune.*`` declarations.
+
+        The cell's last expression is the objective: a number, or a scikit-learn
+        estimator scored by cross-validation on ``--data X y``. Returns a
+        ``TuneResult`` (also ``tune.last``); with refit (default) the cell runs once
+        more in the notebook with the best parameters.
+        """
+        options = parse_tune_line(line, self._defaults(), magic=self.tune)
+        return self._search(options, cell)
+
+    def _defaults(self) -> dict[str, Any]:
+        return {
+            "method": self.default_method,
+            "storage": self.storage,
+            "cv": self.cv,
+            "refit": self.refit,
+            "quiet": self.quiet,
+        }
+
+    def _search(self, options: TuneOptions, cell: str) -> Any:
+        from ipytune.cell import parse_cell
+        from ipytune.engine import SearchSettings, prepare, run_search
+        from ipytune.objective import Scoring, refit
+        from ipytune.progress import make_progress
+        from ipytune.result import TuneResult
+
+        shell = self.shell
+        assert shell is not None
+        source = shell.transform_cell(cell)
+        filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
+        program = parse_cell(source, filename)
+        settings = SearchSettings(
+            method=options.method,
+            n_trials=options.trials,
+            timeout=options.timeout,
+            direction=options.direction,
+            seed=options.seed,
+            study_name=options.study,
+            storage=options.storage,
+            catch=options.catch,
+            scoring=Scoring(data=options.data, cv=options.cv, scoring=options.scoring),
+        )
+        user_ns = shell.user_ns
+        outcome = prepare(program, user_ns, settings)
+        progress = make_progress(options.method, options.quiet, in_kernel=_in_kernel(shell))
+        outcome = run_search(program, user_ns, settings, outcome, [progress])
+        result = TuneResult(
+            outcome.study, options.method, outcome.params, outcome.stop_reason, outcome.sampler, outcome.trials_run
+        )
+        tune_api.last = result
+
+        if outcome.error is not None:
+            self._show_user_traceback(outcome.error, program.filename)
+            kept = sum(t.state.name == "COMPLETE" for t in outcome.study.get_trials(deepcopy=False))
+            raise UsageError(
+                f"trial {outcome.error_trial} raised {outcome.error[0].__name__} (traceback above); "
+                f"{kept} finished trials are kept in study {outcome.study.study_name!r} (tune.last). "
+                f"Add --catch to record such trials as failed and go on."
+            )
+        if options.refit and result.best_trial is not None and outcome.stop_reason != "interrupted":
+            try:
+                refit(program, user_ns, result.stored_best_params, settings.scoring)
+            except Exception:
+                self._show_user_traceback(_exc_info(), program.filename)
+                raise UsageError(
+                    "the refit with the best parameters failed (traceback above); "
+                    "the search itself is kept in tune.last."
+                ) from None
+        return result
+
+    def _show_user_traceback(
+        self, error: tuple[type[BaseException], BaseException, TracebackType], filename: str
+    ) -> None:
+        """Show the traceback from the user's cell inward, without ipytune's own frames."""
+        etype, value, tb = error
+        user_tb: TracebackType | None = tb
+        while user_tb is not None and user_tb.tb_frame.f_code.co_filename != filename:
+            user_tb = user_tb.tb_next
+        assert self.shell is not None
+        self.shell.showtraceback((etype, value, user_tb or tb), tb_offset=0)
+
+
+def _exc_info() -> Any:
+    import sys
+
+    return sys.exc_info()
+
+
+def _in_kernel(shell: Any) -> bool:
+    """True in a Jupyter kernel (widgets can be shown), False in terminal IPython."""
+    return type(shell).__name__ == "ZMQInteractiveShell"

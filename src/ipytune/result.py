@@ -1,0 +1,153 @@
+"""What a ``%%tune`` search returns: best parameters and value, every trial, the study."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from ipytune.space import ChoiceParam, Param
+
+if TYPE_CHECKING:
+    import optuna
+    import pandas as pd
+
+SUMMARY_ROWS = 5
+
+_REASONS = {
+    "completed": "",
+    "grid exhausted": "every grid point has run",
+    "timeout": "stopped at --timeout",
+    "interrupted": "interrupted: finished trials are kept; re-run with the same --study to resume",
+    "error": "stopped by an exception in the cell",
+    "stopped": "stopped from the dashboard",
+}
+
+
+class TuneResult:
+    """The outcome of one ``%%tune`` execution (also ``tune.last``).
+
+    Attributes: ``best_params``, ``best_value``, ``best_trial``, ``trials``
+    (a DataFrame), ``study`` (the ``optuna.Study``), ``method``, ``stop_reason``,
+    and for ``--method gp`` the bayes_opt ``optimizer``.
+    """
+
+    def __init__(
+        self,
+        study: optuna.Study,
+        method: str,
+        params: list[Param] | None = None,
+        stop_reason: str = "completed",
+        sampler: Any = None,
+        trials_run: int = 0,
+    ) -> None:
+        self.study = study
+        self.method = method
+        self.stop_reason = stop_reason
+        self.sampler = sampler
+        self.trials_run = trials_run
+        self._choices = {p.name: p for p in params or [] if isinstance(p, ChoiceParam) and not p.plain}
+
+    # -- best ---------------------------------------------------------------------
+    @cached_property
+    def best_trial(self) -> optuna.trial.FrozenTrial | None:
+        try:
+            return self.study.best_trial
+        except ValueError:  # no trial has completed
+            return None
+
+    @property
+    def best_value(self) -> float | None:
+        return None if self.best_trial is None else self.best_trial.value
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The best trial's parameter values, as the cell saw them."""
+        if self.best_trial is None:
+            return {}
+        return {name: self._value(name, v) for name, v in self.best_trial.params.items()}
+
+    @property
+    def stored_best_params(self) -> dict[str, Any]:
+        """The best parameters as stored in the study (choice labels for non-plain options)."""
+        return {} if self.best_trial is None else dict(self.best_trial.params)
+
+    @property
+    def optimizer(self) -> Any:
+        """The bayes_opt ``BayesianOptimization`` behind ``--method gp`` (None otherwise)."""
+        return getattr(self.sampler, "optimizer", None)
+
+    @property
+    def maximize(self) -> bool:
+        return self.study.direction.name == "MAXIMIZE"
+
+    def _value(self, name: str, stored: Any) -> Any:
+        choice = self._choices.get(name)
+        return stored if choice is None else choice.from_label(stored)
+
+    # -- trials -------------------------------------------------------------------
+    @cached_property
+    def trials(self) -> pd.DataFrame:
+        """One row per trial: number, state, value, duration (s), one column per parameter."""
+        import pandas as pd
+
+        rows = []
+        for t in self.study.get_trials(deepcopy=False):
+            duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
+            row = {"number": t.number, "state": t.state.name, "value": t.value, "duration": duration}
+            row.update(t.params)
+            if "fail_reason" in t.user_attrs:
+                row["fail_reason"] = t.user_attrs["fail_reason"]
+            rows.append(row)
+        columns = ["number", "state", "value", "duration"]
+        return pd.DataFrame(rows, columns=columns + [c for c in _union(rows) if c not in columns])
+
+    def top(self, n: int = SUMMARY_ROWS) -> pd.DataFrame:
+        """The ``n`` best complete trials, best first."""
+        done = self.trials[self.trials["state"] == "COMPLETE"]
+        ranked = done.sort_values("value", ascending=not self.maximize, kind="stable").head(n)
+        return ranked.drop(columns=[c for c in ("state", "fail_reason") if c in ranked]).reset_index(drop=True)
+
+    # -- display ------------------------------------------------------------------
+    def headline(self) -> str:
+        states = Counter(t.state.name.lower() for t in self.study.get_trials(deepcopy=False))
+        counts = ", ".join(f"{n} {s}" for s, n in states.items())
+        direction = "max" if self.maximize else "min"
+        best = (
+            "no trial completed"
+            if self.best_trial is None
+            else f"best {self.best_value:.6g} ({direction}) at trial {self.best_trial.number}"
+        )
+        return f"{self.method} · study {self.study.study_name!r} · {counts or 'no trials'} · {best}"
+
+    def notes(self) -> list[str]:
+        notes = []
+        if _REASONS.get(self.stop_reason):
+            notes.append(_REASONS[self.stop_reason])
+        reasons = Counter(
+            t.user_attrs["fail_reason"] for t in self.study.get_trials(deepcopy=False) if "fail_reason" in t.user_attrs
+        )
+        notes += [f"{n} failed: {reason}" for reason, n in reasons.most_common(3)]
+        return notes
+
+    def __repr__(self) -> str:
+        lines = [self.headline()] + [f"  ({note})" for note in self.notes()]
+        if self.best_trial is not None:
+            lines.append(self.top().to_string(index=False))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes())
+        table = "" if self.best_trial is None else self.top().to_html(index=False, float_format="%.6g")
+        return (
+            f"<div class='ipytune-result'><b>{html.escape(self.headline())}</b>"
+            f"{f'<ul>{notes}</ul>' if notes else ''}{table}</div>"
+        )
+
+
+def _union(rows: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return list(seen)
