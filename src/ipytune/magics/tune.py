@@ -51,9 +51,8 @@ class TuneMagics(Magics):
 
     def _search(self, options: TuneOptions, cell: str) -> Any:
         from ipytune.cell import parse_cell
-        from ipytune.engine import SearchSettings, prepare, run_search
-        from ipytune.objective import Scoring, refit
-        from ipytune.progress import make_progress
+        from ipytune.engine import prepare, run_search
+        from ipytune.objective import refit
         from ipytune.result import TuneResult
 
         shell = self.shell
@@ -61,21 +60,11 @@ class TuneMagics(Magics):
         source = shell.transform_cell(cell)
         filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
         program = parse_cell(source, filename)
-        settings = SearchSettings(
-            method=options.method,
-            n_trials=options.trials,
-            timeout=options.timeout,
-            direction=options.direction,
-            seed=options.seed,
-            study_name=options.study,
-            storage=options.storage,
-            catch=options.catch,
-            scoring=Scoring(data=options.data, cv=options.cv, scoring=options.scoring),
-        )
+        settings = _settings(options)
         user_ns = shell.user_ns
         outcome = prepare(program, user_ns, settings)
-        progress = make_progress(options.method, options.quiet, in_kernel=_in_kernel(shell))
-        outcome = run_search(program, user_ns, settings, outcome, [progress])
+        observers = self._observers(options)
+        outcome = run_search(program, user_ns, settings, outcome, observers)
         result = TuneResult(
             outcome.study, options.method, outcome.params, outcome.stop_reason, outcome.sampler, outcome.trials_run
         )
@@ -100,6 +89,12 @@ class TuneMagics(Magics):
                 ) from None
         return result
 
+    def _observers(self, options: TuneOptions) -> list[Any]:
+        """What watches the search: the live progress display (and, later, trackers)."""
+        from ipytune.progress import make_progress
+
+        return [make_progress(options.method, options.quiet, in_kernel=_in_kernel(self.shell))]
+
     def _show_user_traceback(
         self, error: tuple[type[BaseException], BaseException, TracebackType], filename: str
     ) -> None:
@@ -110,6 +105,23 @@ class TuneMagics(Magics):
             user_tb = user_tb.tb_next
         assert self.shell is not None
         self.shell.showtraceback((etype, value, user_tb or tb), tb_offset=0)
+
+
+def _settings(options: TuneOptions) -> Any:
+    from ipytune.engine import SearchSettings
+    from ipytune.objective import Scoring
+
+    return SearchSettings(
+        method=options.method,
+        n_trials=options.trials,
+        timeout=options.timeout,
+        direction=options.direction,
+        seed=options.seed,
+        study_name=options.study,
+        storage=options.storage,
+        catch=options.catch,
+        scoring=Scoring(data=options.data, cv=options.cv, scoring=options.scoring),
+    )
 
 
 def _exc_info() -> Any:
