@@ -29,12 +29,12 @@ def trackio_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """A real InteractiveShell with ``%load_ext ipytune``, working in ``tmp_path``."""
-    from IPython.testing.globalipapp import start_ipython
+    from IPython.testing.globalipapp import get_ipython
 
     monkeypatch.chdir(tmp_path)
-    shell = start_ipython()
+    shell = get_ipython()  # one global test shell per process
     shell.run_line_magic("load_ext", "ipytune")
-    shell.run_line_magic("reload_ext", "ipytune")  # the global shell is shared: re-register cleanly
+    shell.run_line_magic("reload_ext", "ipytune")  # the shell is shared: register afresh
     yield shell
     shell.reset(new_session=False)
     shell.run_line_magic("reload_ext", "ipytune")
