@@ -75,7 +75,9 @@ class TuneResult:
 
     @property
     def optimizer(self) -> Any:
-        """The bayes_opt ``BayesianOptimization`` behind ``--method gp`` (None otherwise)."""
+        """The bayes_opt ``BayesianOptimization`` behind ``--method gp`` (None otherwise), with every trial registered."""
+        if hasattr(self.sampler, "sync"):
+            self.sampler.sync(self.study)  # the sampler registers lazily: the last trial is not in yet
         return getattr(self.sampler, "optimizer", None)
 
     @property
