@@ -26,7 +26,7 @@ from ipytune.cell import CellProgram
 from ipytune.objective import BadObjective, Scoring, evaluate
 from ipytune.samplers.gp import BayesOptSampler
 from ipytune.samplers.grid import FastGridSampler
-from ipytune.space import METHODS, STATIC_METHODS, Param
+from ipytune.space import METHODS, PRUNERS, STATIC_METHODS, Param
 from ipytune.storage import open_storage
 
 DEFAULT_TRIALS = 20
@@ -47,6 +47,7 @@ class SearchSettings:
     storage: str | None = None
     catch: bool = False
     scoring: Scoring = field(default_factory=Scoring)
+    prune: str = "none"  # median | hyperband | halving | none
 
 
 class Observer(Protocol):
@@ -96,13 +97,31 @@ def make_sampler(method: str, params: list[Param], seed: int | None) -> optuna.s
     raise UsageError(f"--method {method!r} is not one of {', '.join(METHODS)}.")
 
 
+def make_pruner(name: str) -> optuna.pruners.BasePruner:
+    """Optuna's pruner for ``--prune``; any sampler works with any of them, grid and gp included."""
+    if name == "median":
+        return optuna.pruners.MedianPruner()
+    if name == "hyperband":
+        return optuna.pruners.HyperbandPruner()
+    if name == "halving":
+        return optuna.pruners.SuccessiveHalvingPruner()
+    if name == "none":
+        return optuna.pruners.NopPruner()
+    raise UsageError(f"--prune {name!r} is not one of {', '.join(PRUNERS)}.")
+
+
 def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
     """Create the study, or load it when ``--study`` names one that exists (resume)."""
     storage = open_storage(settings.storage)
     name = settings.study_name or f"{settings.method}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     with quiet_optuna():
         study = optuna.create_study(
-            study_name=name, storage=storage, sampler=sampler, direction=settings.direction, load_if_exists=True
+            study_name=name,
+            storage=storage,
+            sampler=sampler,
+            pruner=make_pruner(settings.prune),
+            direction=settings.direction,
+            load_if_exists=True,
         )
     if study.direction.name.lower() != settings.direction:
         raise UsageError(

@@ -131,7 +131,39 @@ class TuneResult:
             t.user_attrs["fail_reason"] for t in self.study.get_trials(deepcopy=False) if "fail_reason" in t.user_attrs
         )
         notes += [f"{n} failed: {reason}" for reason, n in reasons.most_common(3)]
+        pruning = self.pruning()
+        if pruning["pruned"]:
+            notes.append(
+                f"{pruning['pruned']} pruned, saving {pruning['steps_saved']} of "
+                f"{pruning['steps_saved'] + pruning['steps_run']} steps ({pruning['saved_fraction']:.0%})"
+            )
         return notes
+
+    def pruning(self) -> dict[str, Any]:
+        """Pruned trials and the compute they saved, in ``tune.report`` steps.
+
+        A pruned trial is taken to have saved the steps between its last report
+        and the furthest step any complete trial reached.
+        """
+        trials = [
+            t
+            for t in self.study.get_trials(deepcopy=False)
+            if t.state.name in ("COMPLETE", "PRUNED") and t.last_step is not None
+        ]
+        pruned = [t for t in trials if t.state.name == "PRUNED"]
+        full = max((t.last_step for t in trials if t.state.name == "COMPLETE"), default=None)
+        if full is None:  # no complete trial reported: nothing to measure the savings against
+            return {"pruned": len(pruned), "steps_run": 0, "steps_saved": 0, "saved_fraction": 0.0}
+        first = min(min(t.intermediate_values) for t in trials)  # 0- or 1-based steps
+        saved = sum(max(full - t.last_step, 0) for t in pruned)
+        total = (full - first + 1) * len(trials)
+        run = total - saved
+        return {
+            "pruned": len(pruned),
+            "steps_run": run,
+            "steps_saved": saved,
+            "saved_fraction": saved / total if total else 0.0,
+        }
 
     def __repr__(self) -> str:
         lines = [self.headline()] + [f"  ({note})" for note in self.notes()]

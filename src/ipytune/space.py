@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 METHODS = ("grid", "random", "tpe", "gp")
 STATIC_METHODS = ("grid", "gp")  # these need the whole space before the first trial
+PRUNERS = ("median", "hyperband", "halving", "none")  # --prune; engine.make_pruner builds them
 
 # A declaration that cannot be used. IPython prints exactly `UsageError` as one
 # line (it tests the type with `is`), so this is an alias, not a subclass.

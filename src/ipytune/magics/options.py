@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.space import METHODS
+from ipytune.space import METHODS, PRUNERS
 
 _ARGUMENTS = [
     argument("--method", choices=METHODS, default=None, help="grid, random, gp (bayes_opt) or tpe (default: tpe)."),
@@ -54,6 +54,26 @@ _ARGUMENTS = [
     argument("--cv", type=int, default=None, help="Cross-validation folds for a returned estimator (default: 5)."),
     argument("--scoring", default=None, help="scikit-learn scoring name for a returned estimator."),
     argument("--catch", action="store_true", help="Record an exception in the cell as a failed trial and go on."),
+    argument(
+        "--prune",
+        choices=PRUNERS,
+        default=None,
+        help="Stop unpromising trials at tune.report(value, step): median, hyperband, halving or none (default).",
+    ),
+    argument(
+        "--nested",
+        type=int,
+        default=None,
+        metavar="K",
+        help="Honest estimate: an outer K-fold loop around the whole search (needs --data and an estimator).",
+    ),
+    argument(
+        "--compare",
+        default=None,
+        metavar="METHODS",
+        help="Run the cell with each method on the same budget, e.g. --compare grid,random,gp,tpe.",
+    ),
+    argument("--repeats", type=int, default=None, help="With --compare: repetitions per method (seeds seed, seed+1, ...)."),
     argument("--quiet", action="store_true", help="No live progress; show only the summary."),
 ]
 
@@ -80,6 +100,10 @@ class TuneOptions:
     scoring: str | None
     catch: bool
     quiet: bool
+    prune: str = "none"
+    nested: int | None = None
+    compare: tuple[str, ...] | None = None
+    repeats: int = 1
 
 
 @tune_arguments
@@ -107,6 +131,10 @@ def parse_tune_line(
         scoring=args.scoring,
         catch=args.catch,
         quiet=args.quiet or defaults.get("quiet", False),
+        prune=args.prune or "none",
+        nested=args.nested,
+        compare=_methods(args.compare),
+        repeats=args.repeats if args.repeats is not None else 1,
     )
     _validate(options)
     return options
@@ -121,7 +149,37 @@ def _validate(options: TuneOptions) -> None:
         raise UsageError(f"--timeout {options.timeout:g}: give a positive number of seconds.")
     if options.cv < 2:
         raise UsageError(f"--cv {options.cv}: cross-validation needs at least 2 folds.")
+    _validate_honest(options)
     if options.data is not None:
         for name in options.data:
             if not name.isidentifier():
                 raise UsageError(f"--data {name!r}: give the names of two variables, e.g. --data X y.")
+
+
+def _methods(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    methods = tuple(m.strip() for m in text.split(",") if m.strip())
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise UsageError(
+            f"--compare {text!r}: give methods from {', '.join(METHODS)} separated by commas, e.g. --compare random,tpe."
+        )
+    if len(set(methods)) != len(methods):
+        raise UsageError(f"--compare {text!r} names a method twice.")
+    return methods
+
+
+def _validate_honest(options: TuneOptions) -> None:
+    """--nested / --compare / --repeats: checks that need no data yet."""
+    if options.nested is not None:
+        if options.nested < 2:
+            raise UsageError(f"--nested {options.nested}: the outer loop needs at least 2 folds.")
+        if options.data is None:
+            raise UsageError("--nested needs --data X y: the outer folds split that data (the cell ends with an estimator).")
+        if options.compare is not None:
+            raise UsageError("--nested and --compare do not combine: compare methods first, then nest the one you keep.")
+    if options.repeats < 1:
+        raise UsageError(f"--repeats {options.repeats}: run at least 1 repetition.")
+    if options.repeats > 1 and options.compare is None:
+        raise UsageError("--repeats goes with --compare (it repeats each method's search); drop it or add --compare.")

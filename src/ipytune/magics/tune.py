@@ -121,6 +121,7 @@ def _settings(options: TuneOptions) -> Any:
         storage=options.storage,
         catch=options.catch,
         scoring=Scoring(data=options.data, cv=options.cv, scoring=options.scoring),
+        prune=options.prune,
     )
 
 
