@@ -25,7 +25,10 @@ def execute_notebook(name: str, workdir: Path, timeout: int = 600, **client_opti
     shutil.copy(source, target)
     notebook = nbformat.read(target, as_version=4)
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}},
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(workdir)}},
         **client_options,
     )
     client.execute()

@@ -42,7 +42,9 @@ def test_every_method_searches_and_refits(ip, method):
 
 
 def test_gp_finds_the_optimum_of_a_smooth_function_and_keeps_its_surrogate(ip):
-    result = run(ip, "%%tune --method gp --trials 20 --seed 0 --storage memory --quiet\nx = tune.float(-5, 5)\n-(x - 2) ** 2")
+    result = run(
+        ip, "%%tune --method gp --trials 20 --seed 0 --storage memory --quiet\nx = tune.float(-5, 5)\n-(x - 2) ** 2"
+    )
     assert result.best_value > -0.05
     optimizer = result.optimizer
     assert optimizer is not None and len(optimizer.space) == 20  # every trial registered, the last one too
@@ -126,13 +128,18 @@ def test_resume_with_another_direction_or_method_is_refused(ip):
 
 def test_trials_run_in_a_copy_of_the_namespace(ip):
     ip.user_ns["seen"] = []
-    run(ip, "%%tune --trials 3 --storage memory --quiet --no-refit\nscratch = tune.int(1, 9)\nseen.append(scratch)\nscratch")
+    run(
+        ip,
+        "%%tune --trials 3 --storage memory --quiet --no-refit\nscratch = tune.int(1, 9)\nseen.append(scratch)\nscratch",
+    )
     assert "scratch" not in ip.user_ns  # no trial leaked its variables
     assert len(ip.user_ns["seen"]) == 3  # but the cell did run against the user's objects
 
 
 def test_minimize(ip):
-    result = run(ip, "%%tune --method tpe --minimize --trials 20 --seed 0 --storage memory --quiet\n" + quadratic("tpe"))
+    result = run(
+        ip, "%%tune --method tpe --minimize --trials 20 --seed 0 --storage memory --quiet\n" + quadratic("tpe")
+    )
     assert result.best_value == result.trials["value"].min()
     assert not result.maximize
 
@@ -176,8 +183,12 @@ def test_sklearn_estimator_is_cross_validated_on_data_and_refitted(ip):
     from sklearn.tree import DecisionTreeClassifier
 
     best = result.best_trial
-    expected = cross_val_score(DecisionTreeClassifier(max_depth=best.params["max_depth"], random_state=0),
-                               ip.user_ns["X"], ip.user_ns["y"], cv=3)
+    expected = cross_val_score(
+        DecisionTreeClassifier(max_depth=best.params["max_depth"], random_state=0),
+        ip.user_ns["X"],
+        ip.user_ns["y"],
+        cv=3,
+    )
     assert result.best_value == pytest.approx(expected.mean())
     assert best.user_attrs["cv_scores"] == pytest.approx(list(expected))
     fitted = ip.user_ns["model"]
@@ -187,8 +198,11 @@ def test_sklearn_estimator_is_cross_validated_on_data_and_refitted(ip):
 
 def test_estimator_without_data_is_a_clear_error(ip):
     with pytest.raises(UsageError, match=r"returned a LinearRegression estimator: pass --data X y"):
-        run(ip, "%%tune --trials 3 --storage memory --quiet\nfrom sklearn.linear_model import LinearRegression\n"
-                "LinearRegression(fit_intercept=tune.choice([True, False]))")
+        run(
+            ip,
+            "%%tune --trials 3 --storage memory --quiet\nfrom sklearn.linear_model import LinearRegression\n"
+            "LinearRegression(fit_intercept=tune.choice([True, False]))",
+        )
 
 
 def test_data_names_must_exist(ip):
@@ -214,11 +228,15 @@ def test_non_numeric_objective_fails_the_trial_with_what_was_returned(ip, last, 
 
 
 def test_numpy_and_torch_scalars_are_scores(ip):
-    result = run(ip, "%%tune --trials 2 --storage memory --quiet\nimport numpy as np\nx = tune.int(1, 5)\nnp.float32(x) * 2")
+    result = run(
+        ip, "%%tune --trials 2 --storage memory --quiet\nimport numpy as np\nx = tune.int(1, 5)\nnp.float32(x) * 2"
+    )
     assert result.best_value == 2 * result.best_params["x"]
     torch = pytest.importorskip("torch")
     assert torch is not None
-    result = run(ip, "%%tune --trials 2 --storage memory --quiet\nimport torch\nx = tune.int(1, 5)\ntorch.tensor(x) * 3")
+    result = run(
+        ip, "%%tune --trials 2 --storage memory --quiet\nimport torch\nx = tune.int(1, 5)\ntorch.tensor(x) * 3"
+    )
     assert result.best_value == 3 * result.best_params["x"]
 
 
@@ -299,7 +317,10 @@ def test_real_sigint_between_trials_stops_cleanly(ip):
 
 
 def test_timeout_stops_starting_trials(ip):
-    result = run(ip, "%%tune --trials 10000 --timeout 0.3 --storage memory --quiet\nimport time\nx = tune.int(1, 5)\ntime.sleep(0.02)\nx")
+    result = run(
+        ip,
+        "%%tune --trials 10000 --timeout 0.3 --storage memory --quiet\nimport time\nx = tune.int(1, 5)\ntime.sleep(0.02)\nx",
+    )
     assert result.stop_reason == "timeout"
     assert 3 < len(result.trials) < 100
 

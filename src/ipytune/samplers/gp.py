@@ -95,14 +95,17 @@ class BayesOptSampler(BaseSampler):
         self._search_space = {p.name: p.distribution() for p in params}
         bounds = {name: axis.bound for name, axis in self._axes.items() if axis.constant is None}
         acquisition_function = {"ucb": None, "ei": acq.ExpectedImprovement(xi=0.01)}[acquisition]
-        self.optimizer = BayesianOptimization(
-            f=None,
-            pbounds=bounds,
-            acquisition_function=acquisition_function,
-            random_state=seed,
-            verbose=0,
-            allow_duplicate_points=True,
-        )
+        with warnings.catch_warnings():
+            # bayes_opt flags int/categorical bounds as experimental; mapping them is this module's job
+            warnings.filterwarnings("ignore", message="Non-float parameters are experimental")
+            self.optimizer = BayesianOptimization(
+                f=None,
+                pbounds=bounds,
+                acquisition_function=acquisition_function,
+                random_state=seed,
+                verbose=0,
+                allow_duplicate_points=True,
+            )
         self.n_startup_trials = n_startup_trials
         self._registered: set[int] = set()
         self._fallback = RandomSampler(seed=seed)

@@ -1,0 +1,57 @@
+"""`ipytune demo` runs examples/quickstart.ipynb in a real kernel and prints the best results."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ipytune.cli import find_quickstart
+
+pytestmark = pytest.mark.notebook
+
+
+def test_demo_runs_the_quickstart_and_prints_every_method(tmp_path: Path):
+    notebook = tmp_path / "quickstart.ipynb"
+    shutil.copy(find_quickstart(), notebook)
+    env = dict(os.environ, TRACKIO_DIR=str(tmp_path / "trackio"))
+    done = subprocess.run(
+        [sys.executable, "-m", "ipytune.cli", "demo", "--notebook", str(notebook)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    table = {line.split()[0]: line for line in lines if re.match(r"\s*(grid|random|gp|tpe|manual)\b", line)}
+    assert set(table) == {"manual", "grid", "random", "gp", "tpe"}
+    scores = {name: float(re.search(r"\s(0\.\d{4})\s", line).group(1)) for name, line in table.items()}
+    assert all(0.85 < s <= 1.0 for s in scores.values())
+    assert scores["grid"] == scores["manual"]  # the same 18 combinations, the same best
+    executed = tmp_path / "quickstart.executed.ipynb"
+    assert f"Executed notebook: {executed}" in done.stdout
+    nb = nbformat.read(executed, as_version=4)
+    assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+    assert (tmp_path / ".ipytune" / "studies.journal").exists()  # studies persisted next to it
+
+
+def test_demo_reports_a_missing_notebook(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, "-m", "ipytune.cli", "demo", "--notebook", str(tmp_path / "nope.ipynb")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr
+
+
+def test_quickstart_is_shipped_with_the_package():
+    assert find_quickstart().exists()
