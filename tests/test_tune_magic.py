@@ -47,7 +47,8 @@ def test_gp_finds_the_optimum_of_a_smooth_function_and_keeps_its_surrogate(ip):
     )
     assert result.best_value > -0.05
     optimizer = result.optimizer
-    assert optimizer is not None and len(optimizer.space) == 20  # every trial registered, the last one too
+    assert optimizer is not None
+    assert len(optimizer.space) == 20
     assert optimizer.space.keys == ["x"]
 
 
@@ -114,7 +115,8 @@ def test_grid_resume_skips_points_already_run(ip):
     third = run(ip, cell)
     values = third.trials["a"].tolist()
     assert len(values) == 12 == len(set(values))  # 5 + 5 + the 2 left, none twice
-    assert second.trials_run == 5 and third.trials_run == 2
+    assert second.trials_run == 5
+    assert third.trials_run == 2
     assert first.study.study_name == third.study.study_name
 
 
@@ -275,7 +277,8 @@ def test_catch_records_the_exception_and_goes_on(ip):
     result = run(ip, cell)
     assert len(result.trials) == 8
     failed = result.trials[result.trials["state"] == "FAIL"]
-    assert len(failed) > 0 and failed["fail_reason"].str.startswith("RuntimeError: odd").all()
+    assert len(failed) > 0
+    assert failed["fail_reason"].str.startswith("RuntimeError: odd").all()
     assert (result.trials.loc[result.trials["state"] == "COMPLETE", "x"] % 2 == 0).all()
 
 
@@ -361,7 +364,8 @@ def test_terminal_progress_line_and_summary(ip, capsys):
     assert "best 4 (trial" in out
     text = repr(result)
     assert text.splitlines()[0].startswith("grid · study")
-    assert "4 complete" in text and "best 4 (max)" in text
+    assert "4 complete" in text
+    assert "best 4 (max)" in text
     assert "<table" in result._repr_html_()
 
 
