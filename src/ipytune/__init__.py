@@ -12,7 +12,23 @@ from typing import Any
 from ipytune._version import __version__
 from ipytune.declarations import tune
 
-__all__ = ["__version__", "load_ipython_extension", "tune"]
+__all__ = ["__version__", "load_ipython_extension", "seed_everything", "seed_worker", "seeded_generator", "tune"]
+
+# Public names loaded on first use: name -> module that defines it.
+_LAZY = {
+    "seed_everything": "ipytune.seeding",
+    "seed_worker": "ipytune.seeding",
+    "seeded_generator": "ipytune.seeding",
+    "reset_seed": "ipytune.seeding",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ipytune' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -8,7 +8,9 @@ from typing import Any
 def register(shell: Any) -> None:
     """Register every ipytune magic on ``shell`` and put ``tune`` in its namespace."""
     from ipytune.declarations import tune
+    from ipytune.magics.seeding import SeedingMagics
     from ipytune.magics.tune import TuneMagics
 
     shell.register_magics(TuneMagics(shell))
+    shell.register_magics(SeedingMagics(shell))
     shell.push({"tune": tune}, interactive=False)
