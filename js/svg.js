@@ -1,0 +1,197 @@
+// Small SVG/DOM helpers shared by ipytune's widgets: scales, axes, paths, colours.
+// Written by hand so the bundles have no runtime dependency and work from a CDN-less export.
+
+export const SVG_NS = "http://www.w3.org/2000/svg";
+
+export function svg(tag, attrs = {}, parent = null) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+export function html(tag, attrs = {}, parent = null, text = null) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  if (text !== null) node.textContent = text;
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+export function clear(node) {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+export function linear(d0, d1, r0, r1) {
+  const span = d1 - d0 || 1;
+  const f = (v) => r0 + ((v - d0) / span) * (r1 - r0);
+  f.domain = [d0, d1];
+  f.range = [r0, r1];
+  return f;
+}
+
+export function extent(...arrays) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const a of arrays) {
+    if (!a) continue;
+    for (const v of a) {
+      if (v === null || !Number.isFinite(v)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (lo === Infinity) return [0, 1];
+  if (lo === hi) return [lo - 1, hi + 1];
+  const pad = (hi - lo) * 0.05;
+  return [lo - pad, hi + pad];
+}
+
+export function ticks(lo, hi, count = 5) {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const step0 = span / count;
+  const mag = 10 ** Math.floor(Math.log10(step0));
+  const err = step0 / mag;
+  const step = mag * (err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1);
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(+v.toPrecision(12));
+  return out;
+}
+
+export function fmt(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return "—";
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(2);
+  return +v.toPrecision(4) + "";
+}
+
+// Axes of a plot area [x0, x1] × [y0, y1] (pixels), labelled.
+export function axes(g, sx, sy, { xlabel = "", ylabel = "", xticks = 5, yticks = 4 } = {}) {
+  const [x0, x1] = sx.range;
+  const [y0, y1] = sy.range; // y0 is the bottom pixel
+  const a = svg("g", { class: "ipytune-axes" }, g);
+  svg("line", { x1: x0, x2: x1, y1: y0, y2: y0, stroke: "#888" }, a);
+  svg("line", { x1: x0, x2: x0, y1: y0, y2: y1, stroke: "#888" }, a);
+  for (const t of ticks(...sx.domain, xticks)) {
+    const x = sx(t);
+    svg("line", { x1: x, x2: x, y1: y0, y2: y0 + 4, stroke: "#888" }, a);
+    svg("text", { x, y: y0 + 15, "text-anchor": "middle", "font-size": 10, fill: "#555" }, a).textContent = fmt(t);
+  }
+  for (const t of ticks(...sy.domain, yticks)) {
+    const y = sy(t);
+    svg("line", { x1: x0 - 4, x2: x0, y1: y, y2: y, stroke: "#888" }, a);
+    svg("text", { x: x0 - 6, y: y + 3, "text-anchor": "end", "font-size": 10, fill: "#555" }, a).textContent = fmt(t);
+  }
+  if (xlabel) svg("text", { x: (x0 + x1) / 2, y: y0 + 28, "text-anchor": "middle", "font-size": 11 }, a).textContent = xlabel;
+  if (ylabel)
+    svg("text", { x: 12, y: (y0 + y1) / 2, "text-anchor": "middle", "font-size": 11, transform: `rotate(-90 12 ${(y0 + y1) / 2})` }, a).textContent = ylabel;
+  return a;
+}
+
+export function pathD(xs, ys, sx, sy) {
+  let d = "";
+  let pen = false;
+  for (let i = 0; i < xs.length; i++) {
+    const ok = Number.isFinite(xs[i]) && Number.isFinite(ys[i]);
+    if (!ok) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? "L" : "M"}${sx(xs[i]).toFixed(2)},${sy(ys[i]).toFixed(2)}`;
+    pen = true;
+  }
+  return d;
+}
+
+export function bandD(xs, lo, hi, sx, sy) {
+  let d = "";
+  for (let i = 0; i < xs.length; i++) d += `${i ? "L" : "M"}${sx(xs[i]).toFixed(2)},${sy(hi[i]).toFixed(2)}`;
+  for (let i = xs.length - 1; i >= 0; i--) d += `L${sx(xs[i]).toFixed(2)},${sy(lo[i]).toFixed(2)}`;
+  return d + "Z";
+}
+
+// Viridis, 9 stops, interpolated.
+const VIRIDIS = [
+  [68, 1, 84], [71, 44, 122], [59, 81, 139], [44, 113, 142], [33, 144, 141],
+  [39, 173, 129], [92, 200, 99], [170, 220, 50], [253, 231, 37],
+];
+export function viridis(t) {
+  if (!Number.isFinite(t)) return [200, 200, 200];
+  t = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
+  const i = Math.min(Math.floor(t), VIRIDIS.length - 2);
+  const f = t - i;
+  return VIRIDIS[i].map((c, k) => Math.round(c + f * (VIRIDIS[i + 1][k] - c)));
+}
+
+// A heatmap drawn on a small canvas (one pixel per cell) stretched over the plot area.
+// values[j * nx + i] is the cell at column i (x) and row j (y, bottom row first).
+export function heatmap(parent, values, nx, ny, width, height, cls) {
+  const canvas = html("canvas", { class: cls, width: nx, height: ny }, parent);
+  canvas.style.width = `${width}px`;
+  canvas.style.height = `${height}px`;
+  canvas.style.imageRendering = "pixelated";
+  const [lo, hi] = extent(values);
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(nx, ny);
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) {
+      const [r, g, b] = viridis((values[j * nx + i] - lo) / (hi - lo || 1));
+      const p = ((ny - 1 - j) * nx + i) * 4;
+      img.data[p] = r;
+      img.data[p + 1] = g;
+      img.data[p + 2] = b;
+      img.data[p + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+// Arrays may come as JSON lists or as binary buffers (DataView / ArrayBuffer of float64).
+export function floats(v) {
+  if (!v) return new Float64Array(0);
+  if (Array.isArray(v)) return Float64Array.from(v, (x) => (x === null ? NaN : x));
+  if (v instanceof DataView) return new Float64Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+  if (v instanceof ArrayBuffer) return new Float64Array(v.slice(0));
+  if (ArrayBuffer.isView(v)) return new Float64Array(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
+  return new Float64Array(0);
+}
+
+export function bytes(v) {
+  if (!v) return new Uint8Array(0);
+  if (v instanceof DataView) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return Uint8Array.from(v);
+  return new Uint8Array(0);
+}
+
+// model.save_changes() needs a kernel; in exported HTML the change stays local, which is what we want.
+export function push(model) {
+  try {
+    model.save_changes();
+  } catch (e) {
+    /* no kernel: the local change already redrew the view */
+  }
+}
+
+export const STYLE = `
+.ipytune-w { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 12px; color: #222; }
+.ipytune-w button { font-size: 12px; padding: 2px 10px; margin-right: 4px; cursor: pointer; border: 1px solid #bbb; border-radius: 3px; background: #f6f6f6; }
+.ipytune-w button:disabled { opacity: 0.5; cursor: default; }
+.ipytune-w .ipytune-bar { display: flex; align-items: center; gap: 6px; margin: 4px 0; flex-wrap: wrap; }
+.ipytune-w .ipytune-title { font-weight: 600; margin: 2px 0 4px; }
+.ipytune-w .ipytune-note { color: #555; }
+.ipytune-w table { border-collapse: collapse; }
+.ipytune-w th, .ipytune-w td { padding: 2px 8px; border-bottom: 1px solid #eee; text-align: right; }
+.ipytune-w th { cursor: pointer; background: #fafafa; }
+.ipytune-w tr.ipytune-selected td { background: #e6f0ff; }
+`;
+
+export function style(el) {
+  html("style", {}, el, STYLE);
+}
