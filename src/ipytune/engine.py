@@ -48,6 +48,15 @@ class SearchSettings:
     catch: bool = False
     scoring: Scoring = field(default_factory=Scoring)
     prune: str = "none"  # median | hyperband | halving | none
+    seeds: tuple[int, ...] | None = None  # --seeds: every trial runs once per seed
+    deterministic: bool = False  # with a seed: also PyTorch's determinism switches
+
+    @property
+    def run_seeds(self) -> tuple[int, ...]:
+        """The seeds every trial runs under: --seeds, else --seed alone, else none (RNGs left as they are)."""
+        if self.seeds:
+            return self.seeds
+        return () if self.seed is None else (self.seed,)
 
 
 class Observer(Protocol):
@@ -244,7 +253,7 @@ def _run_one(
     outcome: SearchOutcome,
 ) -> tuple[TrialState, float | None]:
     try:
-        value = evaluate(program, user_ns, trial, settings.scoring)
+        value = evaluate(program, user_ns, trial, settings.scoring, settings.run_seeds, settings.deterministic)
     except optuna.TrialPruned:
         return TrialState.PRUNED, None
     except BadObjective as bad:

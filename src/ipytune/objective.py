@@ -8,6 +8,8 @@ is the only one that uses the real namespace.
 from __future__ import annotations
 
 import math
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,13 +51,78 @@ def run_cell(program: CellProgram, namespace: dict[str, Any], trial: Any) -> Any
         tune._trial = previous
 
 
-def evaluate(program: CellProgram, user_ns: dict[str, Any], trial: Any, scoring: Scoring) -> float:
-    """One trial: run the cell in a namespace copy and score what it returns."""
+def evaluate(
+    program: CellProgram,
+    user_ns: dict[str, Any],
+    trial: Any,
+    scoring: Scoring,
+    seeds: Sequence[int] = (),
+    deterministic: bool = False,
+) -> float:
+    """One trial: run the cell in a namespace copy and score what it returns.
+
+    With one seed every RNG is seeded first, so a trial does not depend on the
+    trials before it; with several, see :func:`evaluate_seeds`.
+    """
+    if len(seeds) > 1:
+        return evaluate_seeds(program, user_ns, trial, scoring, seeds, deterministic)
+    if seeds:
+        seed_run(seeds[0], deterministic)
     namespace = dict(user_ns)
     value = run_cell(program, namespace, trial)
     if is_estimator(value):
         return _cross_validate(value, namespace, trial, scoring)
     return to_score(value)
+
+
+def evaluate_seeds(
+    program: CellProgram,
+    user_ns: dict[str, Any],
+    trial: Any,
+    scoring: Scoring,
+    seeds: Sequence[int],
+    deterministic: bool = False,
+) -> float:
+    """Run the trial once per seed; the mean is the score, the values and their std go in user attrs.
+
+    ``tune.report`` counts only in the first seed's run: Optuna keeps one value per step.
+    """
+    values = []
+    for index, seed in enumerate(seeds):
+        run_trial = trial if index == 0 else _NoReports(trial)
+        values.append(evaluate(program, user_ns, run_trial, scoring, (seed,), deterministic))
+    mean = statistics.fmean(values)
+    if hasattr(trial, "set_user_attr"):
+        trial.set_user_attr("seeds", list(seeds))
+        trial.set_user_attr("seed_values", values)
+        trial.set_user_attr("seed_std", statistics.pstdev(values))  # ddof=0, as cv_std and sklearn's std_test_score
+    return mean
+
+
+def seed_run(seed: int, deterministic: bool) -> None:
+    """Seed every RNG before one run; the costly determinism switches only when asked for."""
+    from ipytune.seeding import seed_everything, seed_generators
+
+    if deterministic:
+        seed_everything(seed, deterministic=True)
+    else:
+        seed_generators(seed)
+
+
+class _NoReports:
+    """A trial whose intermediate reports are dropped (later seeds of a multi-seed trial)."""
+
+    def __init__(self, trial: Any) -> None:
+        self._trial = trial
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._trial, name)
+
+    def report(self, value: float, step: int) -> None:
+        pass
+
+    def should_prune(self) -> bool:
+        return False
 
 
 def to_score(value: Any) -> float:
@@ -95,10 +162,17 @@ def _cross_validate(estimator: Any, namespace: dict[str, Any], trial: Any, scori
     return to_score(scores.mean())
 
 
-def refit(program: CellProgram, user_ns: dict[str, Any], params: dict[str, Any], scoring: Scoring) -> Any:
-    """Run the cell once more in the real namespace with ``params``; fit a returned estimator on --data."""
+def refit(
+    program: CellProgram, user_ns: dict[str, Any], params: dict[str, Any], scoring: Scoring, seed: int | None = None
+) -> Any:
+    """Run the cell once more in the real namespace with ``params``; fit a returned estimator on --data.
+
+    With ``seed`` (--seed, or the first of --seeds) the RNGs are seeded first, as they were in the trial.
+    """
     from optuna.trial import FixedTrial
 
+    if seed is not None:
+        seed_run(seed, deterministic=False)
     value = run_cell(program, user_ns, FixedTrial(params))
     if is_estimator(value) and scoring.data is not None:
         X, y = (user_ns[name] for name in scoring.data)

@@ -98,11 +98,15 @@ class TuneResult:
         for t in self.study.get_trials(deepcopy=False):
             duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
             row = {"number": t.number, "state": t.state.name, "value": t.value, "duration": duration}
+            if "seed_std" in t.user_attrs:  # --seeds: value is the mean over seeds
+                row["std"] = t.user_attrs["seed_std"]
             row.update(t.params)
             if "fail_reason" in t.user_attrs:
                 row["fail_reason"] = t.user_attrs["fail_reason"]
             rows.append(row)
         columns = ["number", "state", "value", "duration"]
+        if any("std" in row for row in rows):
+            columns.insert(3, "std")
         return pd.DataFrame(rows, columns=columns + [c for c in _union(rows) if c not in columns])
 
     def top(self, n: int = SUMMARY_ROWS) -> pd.DataFrame:
@@ -119,7 +123,7 @@ class TuneResult:
         best = (
             "no trial completed"
             if self.best_trial is None
-            else f"best {self.best_value:.6g} ({direction}) at trial {self.best_trial.number}"
+            else f"best {self.best_value:.6g}{_spread(self.best_trial)} ({direction}) at trial {self.best_trial.number}"
         )
         return f"{self.method} · study {self.study.study_name!r} · {counts or 'no trials'} · {best}"
 
@@ -178,6 +182,13 @@ class TuneResult:
             f"<div class='ipytune-result'><b>{html.escape(self.headline())}</b>"
             f"{f'<ul>{notes}</ul>' if notes else ''}{table}</div>"
         )
+
+
+def _spread(trial: optuna.trial.FrozenTrial) -> str:
+    """' ± std over N seeds' for a --seeds trial, else ''."""
+    if "seed_std" not in trial.user_attrs:
+        return ""
+    return f" ± {trial.user_attrs['seed_std']:.3g} over {len(trial.user_attrs.get('seed_values', []))} seeds"
 
 
 def _union(rows: list[dict[str, Any]]) -> list[str]:

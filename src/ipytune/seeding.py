@@ -77,19 +77,16 @@ def check_seed(value: Any, what: str = "seed") -> int:
 
 def parse_seeds(text: str, what: str = "--seeds") -> tuple[int, ...]:
     """``"42,123,456"`` -> ``(42, 123, 456)``; anything else is a one-line ``ValueError``."""
-    parts = [p.strip() for p in text.split(",")]
-    if not any(parts):
-        raise ValueError(f"{what} is empty: give comma-separated integers, e.g. {what} 42,123,456.")
+    usage = f"give comma-separated integers from 0 to {MAX_SEED}, e.g. {what} 42,123,456."
     seeds: list[int] = []
-    for part in parts:
-        if not part:
-            raise ValueError(f"{what} {text!r} has an empty item: give comma-separated integers, e.g. 42,123,456.")
+    for part in (p.strip() for p in text.split(",")):
         try:
-            seed = check_seed(part, what=f"{what} item")
-        except ValueError as error:
-            raise ValueError(f"{error} ({what} takes comma-separated integers, e.g. 42,123,456)") from None
+            seed = check_seed(part)
+        except ValueError:
+            shown = repr(part) if part else "an empty item"
+            raise ValueError(f"{what} {text!r}: {shown} is not a seed; {usage}") from None
         if seed in seeds:
-            raise ValueError(f"{what} lists seed {seed} twice: give each seed once.")
+            raise ValueError(f"{what} {text!r} lists seed {seed} twice: give each seed once.")
         seeds.append(seed)
     return tuple(seeds)
 

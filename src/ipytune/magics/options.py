@@ -23,7 +23,23 @@ _ARGUMENTS = [
         "--maximize", dest="direction", action="store_const", const="maximize", help="Maximise the objective (default)."
     ),
     argument("--minimize", dest="direction", action="store_const", const="minimize", help="Minimise the objective."),
-    argument("--seed", type=int, default=None, help="Seed the sampler: same seed, same trial sequence."),
+    argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="Seed the sampler, and every RNG before each trial (same seed, same search; see %seed_everything).",
+    ),
+    argument(
+        "--seeds",
+        default=None,
+        metavar="S1,S2,...",
+        help="Run every trial once per seed (RNGs seeded before each run): objective = mean, std kept per trial.",
+    ),
+    argument(
+        "--deterministic",
+        action="store_true",
+        help="With --seed/--seeds: also switch on PyTorch's determinism (cuDNN, deterministic algorithms, CUBLAS).",
+    ),
     argument("--study", default=None, help="Study name; re-running with the same name resumes the study."),
     argument(
         "--storage",
@@ -104,6 +120,8 @@ class TuneOptions:
     nested: int | None = None
     compare: tuple[str, ...] | None = None
     repeats: int = 1
+    seeds: tuple[int, ...] | None = None
+    deterministic: bool = False
 
 
 @tune_arguments
@@ -135,6 +153,8 @@ def parse_tune_line(
         nested=args.nested,
         compare=_methods(args.compare),
         repeats=args.repeats if args.repeats is not None else 1,
+        seeds=_seeds(args.seeds),
+        deterministic=args.deterministic,
     )
     _validate(options)
     return options
@@ -150,6 +170,7 @@ def _validate(options: TuneOptions) -> None:
     if options.cv < 2:
         raise UsageError(f"--cv {options.cv}: cross-validation needs at least 2 folds.")
     _validate_honest(options)
+    _validate_seeds(options)
     if options.data is not None:
         for name in options.data:
             if not name.isidentifier():
@@ -183,3 +204,27 @@ def _validate_honest(options: TuneOptions) -> None:
         raise UsageError(f"--repeats {options.repeats}: run at least 1 repetition.")
     if options.repeats > 1 and options.compare is None:
         raise UsageError("--repeats goes with --compare (it repeats each method's search); drop it or add --compare.")
+
+
+def _seeds(text: str | None) -> tuple[int, ...] | None:
+    if text is None:
+        return None
+    from ipytune.seeding import parse_seeds
+
+    try:
+        return parse_seeds(text)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _validate_seeds(options: TuneOptions) -> None:
+    """--seed / --seeds / --deterministic."""
+    from ipytune.seeding import check_seed
+
+    if options.seed is not None:
+        try:
+            check_seed(options.seed, what="--seed")
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    if options.deterministic and options.seed is None and options.seeds is None:
+        raise UsageError("--deterministic goes with --seed S or --seeds S1,S2,...: add one of them.")
