@@ -80,7 +80,7 @@ class TuneMagics(Magics):
             )
         if options.refit and result.best_trial is not None and outcome.stop_reason != "interrupted":
             try:
-                refit(program, user_ns, result.stored_best_params, settings.scoring)
+                refit(program, user_ns, result.stored_best_params, settings.scoring, seed=settings.seed)
             except Exception:
                 self._show_user_traceback(_exc_info(), program.filename)
                 raise UsageError(
@@ -116,7 +116,10 @@ def _settings(options: TuneOptions) -> Any:
         n_trials=options.trials,
         timeout=options.timeout,
         direction=options.direction,
-        seed=options.seed,
+        # --seeds without --seed: the first seed also seeds the sampler, so the search repeats.
+        seed=options.seed if options.seed is not None or not options.seeds else options.seeds[0],
+        seeds=options.seeds,
+        deterministic=options.deterministic,
         study_name=options.study,
         storage=options.storage,
         catch=options.catch,
