@@ -62,6 +62,8 @@ class TuneMagics(Magics):
         program = parse_cell(source, filename)
         settings = _settings(options)
         user_ns = shell.user_ns
+        if options.compare is not None or options.nested is not None:
+            return self._honest(options, program, settings, user_ns)
         outcome = prepare(program, user_ns, settings)
         observers = self._observers(options)
         outcome = run_search(program, user_ns, settings, outcome, observers)
@@ -87,6 +89,28 @@ class TuneMagics(Magics):
                     "the refit with the best parameters failed (traceback above); "
                     "the search itself is kept in tune.last."
                 ) from None
+        return result
+
+    def _honest(self, options: TuneOptions, program: Any, settings: Any, user_ns: dict[str, Any]) -> Any:
+        """--compare and --nested: several searches around one cell, each watched like a single one."""
+        from dataclasses import replace
+
+        def observers_for(method: str) -> list[Any]:
+            return self._observers(replace(options, method=method))
+
+        if options.compare is not None:
+            from ipytune.compare import compare_methods
+
+            result = compare_methods(program, user_ns, settings, options.compare, options.repeats, observers_for)
+        else:
+            from ipytune.nested import nested_search
+
+            assert options.nested is not None
+            result = nested_search(program, user_ns, settings, options.nested, observers_for)
+        tune_api.last = result
+        if result.error is not None:
+            self._show_user_traceback(result.error, program.filename)
+            raise UsageError(result.error_message)
         return result
 
     def _observers(self, options: TuneOptions) -> list[Any]:
