@@ -56,7 +56,7 @@ function render({ model, el }) {
     scrub.max = Math.max(0, frames.length - 1);
     scrub.value = i;
     truth.checked = !!model.get("show_truth");
-    truthBox.style.display = data.truth ? "" : "none";
+    truthBox.style.display = data.truth && data.dims !== 2 ? "" : "none";
     title.textContent = data.title || "GP surrogate explorer";
     const f = frames[i];
     el.dataset.frame = String(i);
@@ -129,7 +129,7 @@ function draw2d(parent, data, f) {
   for (const [key, name] of panels) {
     const box = html("div", { class: `ipytune-heat ipytune-heat-${key}`, style: `position:relative; width:${size + 40}px` }, row);
     html("div", { style: "text-align:center" }, box, name);
-    const area = html("div", { style: `position:relative; margin-left:36px; width:${size}px; height:${size}px` }, box);
+    const area = html("div", { style: `position:relative; margin-left:36px; margin-bottom:24px; width:${size}px; height:${size}px` }, box);
     heatmap(area, f[key], nx, ny, size, size, "ipytune-heatmap");
     const over = svg("svg", { width: size + 40, height: size + 30, style: "position:absolute; left:-36px; top:0; overflow:visible" }, area);
     const sx = linear(data.bounds[0][0], data.bounds[0][1], 36, 36 + size);

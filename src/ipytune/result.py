@@ -169,6 +169,27 @@ class TuneResult:
             "saved_fraction": saved / total if total else 0.0,
         }
 
+    # -- widgets (ipytune.widgets; loaded only when asked for) --------------------------------------
+    def dashboard(self) -> Any:
+        """The live dashboard of this search, rebuilt from its study (progress, best-so-far, counts)."""
+        from ipytune.widgets.dashboard import dashboard_for
+
+        return dashboard_for(self)
+
+    def gp_explorer(self, params: str | list[str] | None = None) -> Any:
+        """The GP surrogate explorer on this ``--method gp`` search: one parameter (a 1-D slice)
+        or two (heatmaps), the others fixed at the best trial; one frame per trial."""
+        from ipytune.widgets.gp_explorer import GPExplorer, study_frames
+
+        return GPExplorer(data=study_frames(self, params), show_truth=False)
+
+    def coverage(self, x: str | None = None, y: str | None = None, other: TuneResult | None = None) -> Any:
+        """Where the trials fell on two parameters, with what each axis saw; ``other`` side by side."""
+        from ipytune.widgets.coverage import CoverageExplorer, study_coverage
+
+        data = study_coverage([self] if other is None else [self, other], x, y)
+        return CoverageExplorer(data=data, budget_index=len(data["budgets"]) - 1)
+
     def __repr__(self) -> str:
         lines = [self.headline()] + [f"  ({note})" for note in self.notes()]
         if self.best_trial is not None:

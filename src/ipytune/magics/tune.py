@@ -66,7 +66,7 @@ class TuneMagics(Magics):
             return self._honest(options, program, settings, user_ns)
         outcome = prepare(program, user_ns, settings)
         observers = self._observers(options)
-        outcome = run_search(program, user_ns, settings, outcome, observers)
+        outcome = run_search(program, user_ns, settings, outcome, observers, should_stop=_stop_button(observers))
         result = TuneResult(
             outcome.study, options.method, outcome.params, outcome.stop_reason, outcome.sampler, outcome.trials_run
         )
@@ -117,6 +117,10 @@ class TuneMagics(Magics):
         """What watches the search: the live progress display (and, later, trackers)."""
         from ipytune.progress import make_progress
 
+        if _in_kernel(self.shell) and not options.quiet:
+            dashboard = _live_dashboard(options.method)
+            if dashboard is not None:
+                return [dashboard]
         return [make_progress(options.method, options.quiet, in_kernel=_in_kernel(self.shell))]
 
     def _show_user_traceback(
@@ -156,6 +160,26 @@ def _exc_info() -> Any:
     import sys
 
     return sys.exc_info()
+
+
+def _live_dashboard(method: str) -> Any:
+    """The widget dashboard (with its Stop button); None when its front-end was not built."""
+    from ipytune.widgets._bundle import MissingBundleError
+
+    try:
+        from ipytune.widgets.dashboard import LiveDashboard
+    except MissingBundleError as error:
+        import warnings
+
+        warnings.warn(f"{error} Showing a plain progress bar instead.", RuntimeWarning, stacklevel=3)
+        return None
+    return LiveDashboard(method)
+
+
+def _stop_button(observers: list[Any]) -> Any:
+    """``run_search(should_stop=...)``: true once a dashboard's Stop button was clicked."""
+    stoppable = [o for o in observers if hasattr(o, "should_stop")]
+    return lambda: any(o.should_stop() for o in stoppable)
 
 
 def _in_kernel(shell: Any) -> bool:

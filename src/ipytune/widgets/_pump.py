@@ -1,0 +1,74 @@
+"""Let one widget's front-end messages through while a cell keeps the kernel busy.
+
+A kernel runs comm messages (a button click) only between cells, and a search is
+one long cell, so a Stop button would be read after the search it should stop.
+ipykernel 7 forwards every shell message from its shell-channel thread to the main
+thread through an in-process ZMQ socket; between trials we read that socket
+ourselves, handle the messages of our own widget at once, and hand every other
+message (the next cells of "run all", other widgets) back to the kernel, in order,
+to be handled after the cell as usual. Kernels laid out otherwise get no pump and
+the dashboard says that Stop is unavailable there (use the kernel's interrupt).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CommPump:
+    def __init__(self, kernel: Any, socket: Any, comm_id: str) -> None:
+        self.kernel = kernel
+        self.socket = socket
+        self.comm_id = comm_id
+        self.held: list[Any] = []
+        self.delivered = 0
+
+    @classmethod
+    def for_widget(cls, widget: Any) -> CommPump | None:
+        """A pump for ``widget``'s comm in this kernel, or None where that cannot be done safely."""
+        try:
+            from ipykernel.kernelbase import Kernel
+
+            if not Kernel.initialized():
+                return None
+            kernel = Kernel.instance()
+            manager = kernel.shell_channel_thread.manager
+            socket = manager._shell_channel_to_main.to_socket
+            comm_id = widget.comm.comm_id
+        except Exception:  # not ipykernel 7's layout, or no kernel at all
+            return None
+        if kernel.session is None or not hasattr(kernel, "comm_manager"):
+            return None
+        return cls(kernel, socket, comm_id)
+
+    def poll(self) -> None:
+        """Handle our widget's pending messages now; keep the others for later."""
+        import zmq
+
+        session = self.kernel.session
+        while True:
+            try:
+                frames = self.socket.recv_multipart(zmq.NOBLOCK, copy=False)
+            except zmq.Again:
+                return
+            try:
+                idents, rest = session.feed_identities(frames, copy=False)
+                msg = session.deserialize(rest, content=True, copy=False)
+            except Exception:
+                self.held.append(frames)  # not ours to judge: the kernel will log it as before
+                continue
+            content = msg.get("content") or {}
+            if msg["header"]["msg_type"] == "comm_msg" and content.get("comm_id") == self.comm_id:
+                self.kernel.comm_manager.comm_msg(None, idents, msg)
+                self.delivered += 1
+            else:
+                self.held.append(frames)
+
+    def release(self) -> None:
+        """Give the held messages back to the kernel, in the order they came.
+
+        They queue behind the running cell exactly as if they had never been read.
+        """
+        held, self.held = self.held, []
+        for frames in held:
+            self.kernel.io_loop.add_callback(self.kernel.shell_main, None, frames)
