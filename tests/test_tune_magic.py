@@ -402,3 +402,10 @@ def test_failed_refit_keeps_the_search(ip):
 def test_ipython_syntax_in_the_cell_is_transformed(ip, tmp_path: Path):
     result = run(ip, "%%tune --trials 2 --storage memory --quiet\nx = tune.int(1, 3)\nfiles = !ls\nx")
     assert math.isfinite(result.best_value)
+
+
+def test_help_lists_every_option_cleanly(ip):
+    doc = ip.find_cell_magic("tune").__doc__
+    for option in ("--method", "--trials", "--timeout", "--seed", "--study", "--storage", "--no-refit", "--data", "--catch"):
+        assert option in doc
+    assert "option_strings" not in doc  # a stray % in a help string makes argparse dump its internals

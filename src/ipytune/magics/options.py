@@ -27,7 +27,7 @@ _ARGUMENTS = [
         "--seed",
         type=int,
         default=None,
-        help="Seed the sampler, and every RNG before each trial (same seed, same search; see %seed_everything).",
+        help="Seed the sampler, and every RNG before each trial (same seed, same search; see %%seed_everything).",
     ),
     argument(
         "--seeds",
