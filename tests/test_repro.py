@@ -185,6 +185,13 @@ def test_bad_options_are_one_line_usage_errors(ip, line, says):
     assert says in usage_error(ip, f"%%repro {line}\n1")
 
 
+def test_a_cell_that_raises_is_a_usage_error_and_restores_the_session(ip):
+    message = usage_error(ip, "%%repro\nimport torch\nx = torch.rand(2)\n1 / 0")
+    assert "raised ZeroDivisionError" in message
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert SEED_ENV not in os.environ
+
+
 def test_a_cell_without_a_last_expression_is_a_usage_error(ip):
     assert "end the cell with the value" in usage_error(ip, "%%repro\nx = 1")
 

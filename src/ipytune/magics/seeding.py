@@ -6,6 +6,7 @@ and the repro machinery loads when ``%%repro`` runs.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -78,15 +79,31 @@ class SeedingMagics(Magics):
 
         program = self._program(cell)
         assert self.shell is not None
-        return check(
-            program,
-            self.shell.user_ns,
-            runs=args.runs,
-            seed=seed,
-            ablate=args.ablate,
-            atol=args.atol,
-            warn_only=args.warn_only,
-        )
+        try:
+            return check(
+                program,
+                self.shell.user_ns,
+                runs=args.runs,
+                seed=seed,
+                ablate=args.ablate,
+                atol=args.atol,
+                warn_only=args.warn_only,
+            )
+        except Exception as error:
+            self._show_user_traceback(program.filename)
+            raise UsageError(
+                f"%%repro: the cell raised {type(error).__name__} (traceback above), so there is nothing to compare."
+            ) from None
+
+    def _show_user_traceback(self, filename: str) -> None:
+        """The traceback from the user's cell inward, without ipytune's own frames."""
+        etype, value, tb = sys.exc_info()
+        user_tb = tb
+        while user_tb is not None and user_tb.tb_frame.f_code.co_filename != filename:
+            user_tb = user_tb.tb_next
+        assert self.shell is not None
+        assert etype is not None
+        self.shell.showtraceback((etype, value, user_tb or tb), tb_offset=0)
 
     def _program(self, cell: str) -> Any:
         import ast
