@@ -321,3 +321,24 @@ def test_deterministic_option_switches_determinism_on_per_run(ip):
 def test_bad_seed_options_are_one_line_usage_errors(ip, option, says):
     message = usage_error(ip, f"%%tune {option} --storage memory\nx = tune.float(0, 1)\nx")
     assert says in message
+
+
+def test_without_torch_the_torch_rows_say_not_installed():
+    # A fresh process where `import torch` fails, as on a machine without PyTorch.
+    probe = (
+        "import json, sys\n"
+        "sys.modules['torch'] = None\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "ip = start_ipython()\n"
+        "ip.run_line_magic('load_ext', 'ipytune')\n"
+        "report = ip.run_line_magic('seed_everything', '3')\n"
+        "repro = ip.run_cell_magic('repro', '--ablate', 'import random\\nrandom.random()')\n"
+        "print(json.dumps([{r.source: r.status for r in report.rows}, {r.source: r.status for r in repro.ablation}]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    seeded, ablation = json.loads(done.stdout.strip().splitlines()[-1])
+    torch_rows = ["torch CPU", "torch CUDA", "cuDNN flags", "deterministic algorithms"]
+    assert [seeded[s] for s in torch_rows] == ["not installed"] * 4
+    assert seeded["Python random"] == seeded["NumPy"] == seeded["CUBLAS config"] == "set"
+    assert [ablation[s] for s in torch_rows] == ["not installed"] * 4
+    assert ablation["Python random"] == "changes the result"

@@ -396,7 +396,14 @@ def _torch() -> Any:
     """The torch module when it is installed (imported now if it was not), else None."""
     torch = sys.modules.get("torch")
     if torch is None and _installed("torch"):
-        import torch
+        try:
+            import torch
+        except Exception as error:  # a broken install must not stop the other sources
+            _INSTALLED["torch"] = False
+            warnings.warn(
+                IpytuneWarning(f"torch is installed but does not import ({error}); not seeded."), stacklevel=3
+            )
+            return None
     return torch
 
 
