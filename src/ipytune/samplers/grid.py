@@ -88,6 +88,7 @@ class FastGridSampler(BaseSampler):
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        grid_id = self._assigned.pop(trial._trial_id, None)
-        if grid_id is not None and state == TrialState.FAIL and self._taken is not None:
-            self._taken.discard(grid_id)  # a failed point may be retried by a later execution
+        # A failed point stays taken here: retrying it now would spend the whole budget
+        # on a point that fails every time (--catch). A later execution reads the study
+        # afresh, where failed points are not taken, and retries it once.
+        self._assigned.pop(trial._trial_id, None)

@@ -1,0 +1,160 @@
+"""The fast grid sampler's contract, on real Optuna studies and storages.
+
+Each point runs exactly once, the order is fixed by the seed, a resumed study
+skips the points already run, and the work per trial does not grow with the
+grid: the study's trials are read once, never again after the first trial.
+No timing is asserted here (see benchmarks/overhead.py for the figures).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from ipytune.samplers.grid import GRID_ID, FastGridSampler
+from ipytune.space import ChoiceParam, FloatParam, IntParam
+
+PARAMS = [IntParam("n", 1, 5), ChoiceParam("kind", ("a", "b", "c")), FloatParam("lr", 0.1, 0.2, step=0.1)]
+ALL_POINTS = set(itertools.product(range(1, 6), ("a", "b", "c"), (0.1, 0.2)))
+
+
+class CountingStudy(optuna.Study):
+    """A real study that counts ``get_trials`` calls (Optuna's own ask/tell make none)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.get_trials_calls = 0
+
+    def get_trials(self, *args: Any, **kwargs: Any) -> list[optuna.trial.FrozenTrial]:
+        self.get_trials_calls += 1
+        return super().get_trials(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def new_study(sampler: FastGridSampler, storage: Any = None, name: str = "grid") -> CountingStudy:
+    storage = storage or optuna.storages.InMemoryStorage()
+    optuna.create_study(storage=storage, study_name=name, load_if_exists=True)
+    return CountingStudy(study_name=name, storage=storage, sampler=sampler)
+
+
+def run_trials(study: optuna.Study, sampler: FastGridSampler, n: int, fail: set[int] = frozenset()) -> list[tuple]:
+    """Ask/tell ``n`` trials drawing every parameter; the ``fail``-th ones (0-based) are told FAIL."""
+    points = []
+    for i in range(n):
+        trial = study.ask()
+        if sampler.exhausted:
+            study.tell(trial, state=TrialState.FAIL)
+            break
+        point = tuple(p.suggest(trial) for p in PARAMS)
+        if i in fail:
+            study.tell(trial, state=TrialState.FAIL)
+        else:
+            study.tell(trial, float(point[0]))
+            points.append(point)
+    return points
+
+
+def test_every_point_runs_exactly_once_then_the_grid_is_exhausted() -> None:
+    sampler = FastGridSampler(PARAMS, seed=0)
+    study = new_study(sampler)
+
+    points = run_trials(study, sampler, sampler.size + 1)
+
+    assert sorted(points) == sorted(ALL_POINTS)
+    assert sampler.exhausted
+
+
+def test_the_grid_size_is_the_product_of_the_grid_values() -> None:
+    assert FastGridSampler(PARAMS).size == len(ALL_POINTS)
+
+
+def test_same_seed_same_order() -> None:
+    first, second = FastGridSampler(PARAMS, seed=7), FastGridSampler(PARAMS, seed=7)
+
+    assert run_trials(new_study(first), first, first.size) == run_trials(new_study(second), second, second.size)
+
+
+def test_another_seed_another_order() -> None:
+    first, second = FastGridSampler(PARAMS, seed=7), FastGridSampler(PARAMS, seed=8)
+
+    assert run_trials(new_study(first), first, first.size) != run_trials(new_study(second), second, second.size)
+
+
+def test_a_resumed_study_skips_the_points_already_run(tmp_path: Path) -> None:
+    """A new sampler (a kernel restart) on the same journal file runs only the points left."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = str(tmp_path / "studies.journal")
+    first = FastGridSampler(PARAMS, seed=3)
+    before = run_trials(new_study(first, JournalStorage(JournalFileBackend(path))), first, 10)
+
+    second = FastGridSampler(PARAMS, seed=3)
+    study = new_study(second, JournalStorage(JournalFileBackend(path)))
+    assert second.remaining(study) == len(ALL_POINTS) - 10
+    after = run_trials(study, second, second.size)
+
+    assert not set(before) & set(after)
+    assert sorted(before + after) == sorted(ALL_POINTS)
+
+
+def test_a_failed_point_is_not_retried_in_the_same_execution() -> None:
+    """Regression: a point that fails every time (--catch) must not eat the rest of the grid."""
+    sampler = FastGridSampler(PARAMS, seed=5)
+    study = new_study(sampler)
+
+    points = run_trials(study, sampler, sampler.size, fail={1})
+    failed = study.trials[1]
+
+    assert len(points) == len(ALL_POINTS) - 1
+    assert tuple(failed.params[p.name] for p in PARAMS) not in points
+
+
+def test_a_failed_point_is_run_again_when_the_study_resumes() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    first = FastGridSampler(PARAMS, seed=5)
+    first_study = new_study(first, storage)
+    run_trials(first_study, first, 4, fail={1})
+    failed = first_study.trials[1]
+
+    second = FastGridSampler(PARAMS, seed=5)
+    after = run_trials(new_study(second, storage), second, second.size)
+
+    assert tuple(failed.params[p.name] for p in PARAMS) in after
+
+
+def test_the_grid_id_is_stored_on_each_trial() -> None:
+    sampler = FastGridSampler(PARAMS, seed=0)
+    study = new_study(sampler)
+    run_trials(study, sampler, 5)
+
+    ids = [t.system_attrs[GRID_ID] for t in study.get_trials(deepcopy=False)]
+
+    assert [sampler.point(i) for i in ids] == [t.params for t in study.trials]
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_the_trials_are_read_once_whatever_the_grid_size(size: int) -> None:
+    """Optuna's GridSampler reads every trial on each ask; this one reads them for its first trial only."""
+    params = [IntParam("x", 0, size - 1)]
+    sampler = FastGridSampler(params, seed=0)
+    study = new_study(sampler)
+    trial = study.ask()
+    params[0].suggest(trial)
+    study.tell(trial, 0.0)
+    after_first = study.get_trials_calls
+
+    for _ in range(size - 1):
+        trial = study.ask()
+        study.tell(trial, float(params[0].suggest(trial)))
+
+    assert (after_first, study.get_trials_calls) == (1, 1)
