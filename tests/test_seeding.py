@@ -8,6 +8,7 @@ import random
 import statistics
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -278,6 +279,20 @@ def test_seeds_record_mean_std_and_per_seed_values(ip):
     assert "std" in result.top().columns
     assert "± " in result.headline()
     assert "over 3 seeds" in result.headline()
+
+
+def test_with_seeds_intermediate_reports_come_from_the_first_seed(ip):
+    cell = (
+        "\nimport numpy as np\nx = tune.float(0, 1)\n"
+        "for step in range(3):\n    tune.report(x + np.random.rand(), step)\nx"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Optuna warns when a step is reported twice
+        result = run(ip, "%%tune --seeds 1,2 --method random --trials 2 --storage memory --quiet --no-refit" + cell)
+    for trial in result.study.trials:
+        np.random.seed(1)
+        expected = {step: trial.params["x"] + np.random.rand() for step in range(3)}
+        assert trial.intermediate_values == pytest.approx(expected)
 
 
 def test_seed_seeds_every_trial_the_same_way(ip):
