@@ -1,0 +1,12 @@
+"""Experiment tracking on trackio: every ``%%tune`` trial is a trackio run.
+
+- :mod:`.observer` watches a search (an engine ``Observer``) and turns each
+  finished trial into a run;
+- :mod:`.writer` writes runs on a background thread, off the search's critical path;
+- :mod:`.store` writes them into trackio's own SQLite storage;
+- :mod:`.runs` reads any trackio project back as DataFrames;
+- :mod:`.api` is ``tune.log`` and ``tune.track`` for ordinary cells;
+- :mod:`.environment` captures versions, git commit and seed once per study.
+
+Nothing here imports trackio (or pandas) until a run is written or read.
+"""

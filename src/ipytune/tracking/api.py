@@ -1,0 +1,184 @@
+"""``tune.log`` and ``tune.track``: tracking from the user's own code.
+
+- Inside a ``%%tune`` trial, ``tune.log({...})`` adds rows to that trial's run.
+- Inside ``with tune.track(...)``, it logs to that run (a training loop).
+- Anywhere else, it logs to a run of its own, one per session, in project
+  ``ipytune``.
+
+Rows go through the same background writer as the search's runs; leaving a
+``tune.track`` block waits until they are written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+
+from ipytune.errors import IpytuneWarning
+from ipytune.tracking.home import trackio_dir
+from ipytune.tracking.records import Environment, Failures, RunRows, metric_value, now
+from ipytune.tracking.writer import writer
+
+if TYPE_CHECKING:
+    from ipytune.tracking.observer import TrackingObserver
+
+DEFAULT_PROJECT = "ipytune"
+
+_search: TrackingObserver | None = None  # the tracked search now running
+_tracked: list[TrackedRun] = []  # open tune.track blocks, innermost last
+_session_run: TrackedRun | None = None  # where a stray tune.log goes
+last_project: str | None = None  # of the last tracked search: %compare_runs' default
+
+
+class TrackedRun:
+    """A trackio run written by ipytune's writer: ``log(metrics, step)``, then ``finish()``."""
+
+    def __init__(
+        self, project: str, name: str | None = None, config: Mapping[str, Any] | None = None, group: str | None = None
+    ) -> None:
+        self.project = project
+        self.name = name or f"run-{time.strftime('%Y%m%d-%H%M%S')}"
+        self.config = dict(config or {})
+        self.group = group
+        self.id = uuid.uuid4().hex
+        self.failures = Failures()
+        self._folder = trackio_dir()
+        self._environment = Environment(None, os.getcwd())  # seed: the one %seed_everything set
+        self._started = time.monotonic()
+        self._created = now()
+        self._next_step = 0
+        self._config_sent = False
+        self._warned = False
+
+    def __repr__(self) -> str:
+        return f"<ipytune TrackedRun {self.name!r} in project {self.project!r}>"
+
+    def log(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Add ``metrics`` at ``step`` (default: one after the last step logged)."""
+        values = check_metrics(metrics)
+        if step is None:
+            step = self._next_step
+        self._next_step = max(self._next_step, int(step) + 1)
+        self._submit([(int(step), values, now())])
+        self.warn_if_failed()
+
+    def finish(self, state: str = "COMPLETE", reason: str | None = None) -> None:
+        """Write the summary row (duration, state) and wait until the run is in trackio."""
+        summary: dict[str, Any] = {"duration": time.monotonic() - self._started, "state": state}
+        if reason:
+            summary["fail_reason"] = reason
+        self._submit([(max(self._next_step - 1, 0), summary, now())])
+        writer.flush()
+        self.warn_if_failed()
+
+    def _submit(self, rows: list[tuple[int, dict[str, Any], str]]) -> None:
+        writer.submit(
+            RunRows(
+                folder=self._folder,
+                project=self.project,
+                run_id=self.id,
+                name=self.name,
+                rows=rows,
+                failures=self.failures,
+                config=None if self._config_sent else self.config,
+                group=self.group,
+                environment=self._environment,
+                created=self._created,
+            )
+        )
+        self._config_sent = True
+
+    def warn_if_failed(self) -> None:
+        if self.failures.error is None or self._warned:
+            return
+        self._warned = True
+        warnings.warn(
+            f"tracking failed: trackio could not record run {self.name!r} of project {self.project!r} in "
+            f"{self._folder} ({type(self.failures.error).__name__}: {self.failures.error}); the cell goes on. "
+            f"Point TRACKIO_DIR at a writable folder.",
+            IpytuneWarning,
+            stacklevel=3,
+        )
+
+
+def check_metrics(metrics: Any) -> dict[str, Any]:
+    if not isinstance(metrics, Mapping) or not metrics:
+        raise UsageError(
+            f"tune.log takes a dict of metrics, e.g. tune.log({{'loss': 0.3}}); got {type(metrics).__name__}."
+        )
+    bad = [key for key in metrics if not isinstance(key, str) or not key or key.startswith("_")]
+    if bad:
+        raise UsageError(f"tune.log: metric names must be non-empty strings not starting with '_' (got {bad[0]!r}).")
+    return {key: metric_value(value) for key, value in metrics.items()}
+
+
+def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
+    """``tune.log``: see the module docstring for where the metrics go."""
+    from ipytune.declarations import tune
+
+    values = check_metrics(metrics)
+    trial = tune._trial
+    if trial is not None:
+        number = getattr(trial, "number", None)
+        if _search is not None and isinstance(number, int):
+            _search.log(number, values, None if step is None else int(step))
+        return  # a search without tracking, or the refit run: nothing to add to
+    run = _tracked[-1] if _tracked else _session()
+    run.log(values, step)
+
+
+@contextmanager
+def track(
+    project: str = DEFAULT_PROJECT,
+    name: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    group: str | None = None,
+) -> Iterator[TrackedRun]:
+    """Track an ordinary cell as one trackio run; ``tune.log`` inside it logs to that run."""
+    if not isinstance(project, str) or not project.strip():
+        raise UsageError("tune.track(project=...) needs a project name, e.g. tune.track(project='mnist').")
+    if config is not None and not isinstance(config, Mapping):
+        raise UsageError(f"tune.track(config=...) takes a dict, not {type(config).__name__}.")
+    run = TrackedRun(project, name, config, group)
+    _tracked.append(run)
+    try:
+        yield run
+    except KeyboardInterrupt:
+        _close(run, "FAIL", "interrupted")
+        raise
+    except BaseException as error:
+        _close(run, "FAIL", f"{type(error).__name__}: {error}")
+        raise
+    else:
+        _close(run, "COMPLETE")
+
+
+def _close(run: TrackedRun, state: str, reason: str | None = None) -> None:
+    _tracked.remove(run)
+    run.finish(state, reason)
+
+
+def _session() -> TrackedRun:
+    global _session_run
+    if _session_run is None:
+        _session_run = TrackedRun(DEFAULT_PROJECT, name=f"session-{time.strftime('%Y%m%d-%H%M%S')}")
+    return _session_run
+
+
+def begin_search(observer: TrackingObserver) -> None:
+    global _search, last_project
+    _search = observer
+    last_project = observer.project
+
+
+def end_search(observer: TrackingObserver) -> None:
+    global _search
+    if _search is observer:
+        _search = None

@@ -1,0 +1,183 @@
+"""The engine observer that makes every ``%%tune`` trial a trackio run.
+
+On the search's critical path it only copies the finished trial's values into
+a :class:`~ipytune.tracking.records.RunRows` and hands it to the writer
+thread. ``finish`` waits for the writer, so every run is in trackio when the
+magic returns, after an interrupt too, and warns once if trackio failed.
+
+Run layout (one run per trial; project = ``--project`` or the study name,
+group = the study name):
+
+- config: the parameters, ``search.*`` (method, study, trial, seed, seeds,
+  direction, metric) and ``env.*`` (see :mod:`ipytune.tracking.environment`);
+- metrics: each ``tune.report(value, step)`` as ``<metric>`` at its step, each
+  ``tune.log`` at its step, then one summary row: ``<metric>`` (the
+  objective), ``duration`` (s), ``state`` (COMPLETE / PRUNED / FAIL) and the
+  trial's numeric user attributes (``cv_std``, ``seed_std``, ``seed_values``,
+  ...), at the last reported step (one step later when the objective differs
+  from the last reported value).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from ipytune.errors import IpytuneWarning
+from ipytune.tracking.home import trackio_dir
+from ipytune.tracking.records import Environment, Failures, RunRows, iso, metric_value, now, run_name
+from ipytune.tracking.writer import writer
+
+DEFAULT_METRIC = "objective"
+FLUSH_TIMEOUT = 120.0  # seconds finish() waits for the writer before warning
+
+
+@dataclass
+class TrackSettings:
+    """What the tracker needs from the ``%%tune`` line."""
+
+    method: str
+    project: str | None = None  # default: the study name
+    metric_name: str = DEFAULT_METRIC
+    seed: int | None = None
+    seeds: tuple[int, ...] | None = None
+
+
+class TrackingObserver:
+    """``Observer`` (see :mod:`ipytune.engine`) writing one trackio run per finished trial."""
+
+    def __init__(self, settings: TrackSettings) -> None:
+        self.settings = settings
+        self.project = settings.project or ""
+        self.failures = Failures()
+        self.submitted = 0
+        self._search: dict[str, Any] = {}
+        self._logs: dict[int, list[tuple[int, dict[str, Any], str]]] = {}
+        self._names: set[str] = set()
+        self._seen: set[int] = set()
+        self._last_known = -1
+
+    # -- Observer -----------------------------------------------------------------
+    def start(self, study: Any, total: int) -> None:
+        from ipytune.tracking import api
+
+        settings = self.settings
+        self.study_name = study.study_name
+        self.project = settings.project or study.study_name
+        self.folder = trackio_dir()
+        self.environment = Environment(settings.seed, os.getcwd())
+        self._search = {
+            "search.method": settings.method,
+            "search.study": study.study_name,
+            "search.direction": study.direction.name.lower(),
+            "search.metric": settings.metric_name,
+            "search.seed": settings.seed,
+            "search.seeds": list(settings.seeds) if settings.seeds else None,
+        }
+        self._last_known = max((t.number for t in study.get_trials(deepcopy=False)), default=-1)
+        api.begin_search(self)
+
+    def update(self, study: Any, trial: Any) -> None:
+        self._submit(trial)
+
+    def finish(self, study: Any, reason: str) -> None:
+        from ipytune.tracking import api
+
+        api.end_search(self)
+        if reason == "interrupted":  # the trial the interrupt stopped is told FAIL but never updated
+            for trial in study.get_trials(deepcopy=False):
+                if trial.number > self._last_known and trial.number not in self._seen and trial.state.name == "FAIL":
+                    self._submit(trial)
+        flushed = writer.flush(FLUSH_TIMEOUT)
+        self.warn_if_failed(flushed)
+
+    # -- tune.log inside a trial ------------------------------------------------------
+    def log(self, number: int, metrics: dict[str, Any], step: int | None) -> None:
+        rows = self._logs.setdefault(number, [])
+        if step is None:
+            step = max((s for s, _, _ in rows), default=-1) + 1
+        rows.append((step, metrics, now()))
+
+    # -- internals ----------------------------------------------------------------
+    def _submit(self, trial: Any) -> None:
+        self._seen.add(trial.number)
+        self.submitted += 1
+        writer.submit(self.rows(trial))
+
+    def rows(self, trial: Any) -> RunRows:
+        """One trial as a trackio run (plain values only: serialisation happens on the writer thread)."""
+        metric = self.settings.metric_name
+        finished = iso(trial.datetime_complete)
+        reported = trial.intermediate_values
+        rows = [(step, {metric: value}, finished) for step, value in sorted(reported.items())]
+        rows += self._logs.pop(trial.number, [])
+        last = max((step for step, _, _ in rows), default=None)
+        summary: dict[str, Any] = {"state": trial.state.name}
+        if trial.value is not None:
+            summary[metric] = trial.value
+        if trial.datetime_start is not None and trial.datetime_complete is not None:
+            summary["duration"] = (trial.datetime_complete - trial.datetime_start).total_seconds()
+        summary.update(_attributes(trial.user_attrs))
+        if last is None:
+            step = 0
+        elif trial.value is None or reported.get(last) == trial.value:
+            step = last
+        else:
+            step = last + 1
+        rows.append((step, summary, finished))
+
+        params = dict(trial.params)
+        config = dict(params)
+        config.update(self._search)
+        config["search.trial"] = trial.number
+        return RunRows(
+            folder=self.folder,
+            project=self.project,
+            run_id=uuid.uuid4().hex,
+            name=self._name(params, trial.number),
+            rows=rows,
+            failures=self.failures,
+            config=config,
+            group=self.study_name,
+            environment=self.environment,
+            created=iso(trial.datetime_start),
+        )
+
+    def _name(self, params: dict[str, Any], number: int) -> str:
+        name = run_name(params) or f"trial-{number}"
+        if name in self._names:  # the same point twice (resumed random search, a retried trial)
+            name = f"{name} #{number}"
+        self._names.add(name)
+        return name
+
+    def warn_if_failed(self, flushed: bool = True) -> None:
+        failures = self.failures
+        if failures.error is None and flushed:
+            return
+        problem = (
+            f"{type(failures.error).__name__}: {failures.error}"
+            if failures.error is not None
+            else f"the writer did not finish within {FLUSH_TIMEOUT:g} s"
+        )
+        warnings.warn(
+            f"tracking failed: trackio could not record {failures.lost or 'some'} of {self.submitted} runs "
+            f"of study {self.study_name!r} in {self.folder} ({problem}). The search went on and the study "
+            f"keeps every trial; point TRACKIO_DIR at a writable folder, or pass --no-track.",
+            IpytuneWarning,
+            stacklevel=2,
+        )
+
+
+def _attributes(user_attrs: dict[str, Any]) -> dict[str, Any]:
+    """The trial's user attributes trackio can show: numbers, lists of numbers, the failure reason."""
+    kept: dict[str, Any] = {}
+    for key, value in user_attrs.items():
+        value = metric_value(value)
+        if isinstance(value, (int, float)) or key == "fail_reason":
+            kept[key] = value
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value):
+            kept[key] = list(value)
+    return kept

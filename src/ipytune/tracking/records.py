@@ -1,0 +1,110 @@
+"""What the writer thread receives: rows of one trackio run, and where to send failures.
+
+Built on the notebook's thread from plain Python values (cheap); serialised
+and written on the writer thread.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+NAME_LIMIT = 60  # characters: a run name still readable in a dashboard legend
+
+
+@dataclass
+class Failures:
+    """Where the writer reports what it could not write; read by whoever warns, once."""
+
+    error: BaseException | None = None
+    lost: int = 0  # runs not written
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def record(self, error: BaseException, runs: int) -> None:
+        with self._lock:
+            if self.error is None:
+                self.error = error
+            self.lost += runs
+
+    def skip(self) -> None:
+        with self._lock:
+            self.lost += 1
+
+
+class Environment:
+    """The ``env.*`` config entries, computed once (on the writer thread) and shared by a study's runs."""
+
+    def __init__(self, seed: int | None, cwd: str) -> None:
+        self.seed = seed
+        self.cwd = cwd
+        self._values: dict[str, Any] | None = None
+
+    def values(self) -> dict[str, Any]:
+        if self._values is None:
+            from ipytune.tracking.environment import capture_environment
+
+            self._values = capture_environment(self.seed, self.cwd)
+        return self._values
+
+
+@dataclass
+class RunRows:
+    """Metric rows (and, when given, the config) of one trackio run."""
+
+    folder: Path
+    project: str
+    run_id: str
+    name: str
+    rows: list[tuple[int, dict[str, Any], str]]  # (step, metrics, ISO timestamp)
+    failures: Failures
+    config: dict[str, Any] | None = None  # written, replacing any earlier one, when not None
+    group: str | None = None
+    environment: Environment | None = None  # merged into the config on the writer thread
+    created: str = field(default_factory=lambda: now())
+
+    def full_config(self) -> dict[str, Any] | None:
+        if self.config is None:
+            return None
+        config = dict(self.config)
+        if self.environment is not None:
+            config.update(self.environment.values())
+        # trackio's own Run stores these; its dashboard groups runs by _Group.
+        config.update({"_Username": None, "_Created": self.created, "_Group": self.group})
+        return config
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def iso(moment: datetime | None) -> str:
+    """An Optuna datetime (naive, local time) as trackio's UTC ISO timestamp."""
+    if moment is None:
+        return now()
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def run_name(params: dict[str, Any], limit: int = NAME_LIMIT) -> str:
+    """``max_depth=10,n_estimators=200``: parameters in declaration order, shortened to ``limit``."""
+    text = ",".join(f"{key}={_short(value)}" for key, value in params.items())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = str(value)
+    return text if len(text) <= 16 else text[:15] + "…"
+
+
+def metric_value(value: Any) -> Any:
+    """A value trackio can store: NumPy scalars and 0-d tensors become Python numbers."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return value  # trackio stores NaN as the string "NaN" and reads it back as float
+    return value

@@ -1,0 +1,138 @@
+"""Read any trackio project back: its runs as a table, its metrics as histories.
+
+This is the data layer of ``%compare_runs`` and of the run-comparison
+widget. It reads trackio's local storage through trackio's own
+``SQLiteStorage``, so it works on every trackio project, ipytune's or not.
+
+- :func:`projects` -> the project names in ``TRACKIO_DIR``;
+- :func:`runs` -> one row per run: ``name``, ``group``, ``state``,
+  ``created``, the config (one column per key, nested dicts flattened with
+  ``.``), the final value of every metric, and ``id``;
+- :func:`metric_history` -> long format ``run, id, step, metric, value``, one
+  row per logged number, for plotting curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+
+from ipytune.tracking import home
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Columns of runs() that come from trackio's run record or ipytune's summary row, not from config/metrics.
+RUN_COLUMNS = ("name", "group", "state", "created")
+_NOT_METRICS = {"timestamp", "step", "state"}
+
+
+def projects() -> list[str]:
+    """The trackio projects stored in ``TRACKIO_DIR`` (trackio's registries left out)."""
+    from trackio.sqlite_storage import SQLiteStorage
+
+    folder = _ready()
+    with home.pointed_at(folder):
+        return [p for p in SQLiteStorage.get_projects() if not p.startswith("registry-")]
+
+
+def runs(project: str) -> pd.DataFrame:
+    """One row per run of ``project``: name, group, state, created, config columns, final metrics, id."""
+    import pandas as pd
+
+    records, configs, logs = _read(project)
+    rows = []
+    for record in records:
+        run_id = record["id"]
+        config = configs.get(run_id) or configs.get(record["name"]) or {}
+        final = _final_values(logs.get(run_id, []))
+        row: dict[str, Any] = {
+            "name": record["name"],
+            "group": config.get("_Group"),
+            "state": final.pop("state", None),
+            "created": pd.Timestamp(record["created_at"]) if record.get("created_at") else None,
+        }
+        settings = _flatten({k: v for k, v in config.items() if not k.startswith("_")})
+        row.update(settings)
+        for key, value in final.items():
+            row[key if key not in row else f"{key} (metric)"] = value
+        row["id"] = run_id
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=[*RUN_COLUMNS, "id"])
+    return frame[[c for c in frame.columns if c != "id"] + ["id"]]
+
+
+def metric_history(project: str, run: str | None = None, metric: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """Every number logged in ``project`` as rows ``run, id, step, metric, value``.
+
+    ``run`` keeps one run (its name or id); ``metric`` keeps one metric name or several.
+    Non-numeric values (``state``, lists) are left out: this is for curves.
+    """
+    import pandas as pd
+
+    records, _, logs = _read(project)
+    wanted = None if metric is None else ({metric} if isinstance(metric, str) else set(metric))
+    chosen = [r for r in records if run is None or run in (r["name"], r["id"])]
+    if run is not None and not chosen:
+        names = ", ".join(sorted({str(r["name"]) for r in records})[:10]) or "none"
+        raise UsageError(f"project {project!r} has no run {run!r}; its runs: {names}.")
+    rows = []
+    for record in chosen:
+        for entry in logs.get(record["id"], []):
+            for key, value in entry.items():
+                if key in _NOT_METRICS or (wanted is not None and key not in wanted):
+                    continue
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    rows.append((record["name"], record["id"], entry["step"], key, float(value)))
+    return pd.DataFrame(rows, columns=["run", "id", "step", "metric", "value"])
+
+
+# -- reading ------------------------------------------------------------------------
+def _ready() -> Any:
+    """Make what was just logged readable: wait for the writer, follow TRACKIO_DIR."""
+    from ipytune.tracking.writer import writer
+
+    writer.flush()
+    return home.trackio_dir()
+
+
+def _read(project: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    from trackio.sqlite_storage import SQLiteStorage
+
+    if not isinstance(project, str) or not project:
+        raise UsageError("give a trackio project name, e.g. runs('my-study'); projects() lists them.")
+    folder = _ready()
+    with home.pointed_at(folder):
+        if not SQLiteStorage.get_project_db_path(project).exists():
+            known = ", ".join(p for p in SQLiteStorage.get_projects() if not p.startswith("registry-")) or "none"
+            raise UsageError(f"no trackio project {project!r} in {folder}; projects there: {known}.")
+        records = SQLiteStorage.get_run_records(project)
+        configs = SQLiteStorage.get_all_run_configs(project)
+        batch = SQLiteStorage.get_logs_batch(project, [{"run": r["name"], "run_id": r["id"]} for r in records])
+    logs = {entry["run_id"]: entry["logs"] for entry in batch}
+    return records, configs, logs
+
+
+def _final_values(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last value of every metric, by step then by the order rows were written."""
+    final: dict[str, Any] = {}
+    for entry in sorted(entries, key=lambda e: e.get("step", 0)):  # stable: same step keeps write order
+        for key, value in entry.items():
+            if key not in ("timestamp", "step"):
+                final[key] = value
+    return final
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
