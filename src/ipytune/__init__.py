@@ -12,7 +12,7 @@ from typing import Any
 from ipytune._version import __version__
 from ipytune.declarations import tune
 
-__all__ = ["__version__", "load_ipython_extension", "seed_everything", "seed_worker", "seeded_generator", "tune"]
+__all__ = ["__version__", "load_ipython_extension", "metric_history", "runs", "seed_everything", "seed_worker", "seeded_generator", "tune"]
 
 # Public names loaded on first use: name -> module that defines it.
 _LAZY = {
@@ -20,6 +20,8 @@ _LAZY = {
     "seed_worker": "ipytune.seeding",
     "seeded_generator": "ipytune.seeding",
     "reset_seed": "ipytune.seeding",
+    "runs": "ipytune.tracking.runs",
+    "metric_history": "ipytune.tracking.runs",
 }
 
 

@@ -62,6 +62,25 @@ class Tune:
 
             raise optuna.TrialPruned(f"pruned at step {step} (value {float(value):.6g})")
 
+    # -- tracking -------------------------------------------------------------------
+    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+        """Add ``metrics`` to the current trial's trackio run (outside a search: a run of its own)."""
+        from ipytune.tracking.api import log
+
+        log(metrics, step)
+
+    def track(
+        self,
+        project: str = "ipytune",
+        name: str | None = None,
+        config: dict[str, Any] | None = None,
+        group: str | None = None,
+    ) -> Any:
+        """``with tune.track(project=..., name=..., config=...) as run:`` tracks an ordinary cell as one run."""
+        from ipytune.tracking.api import track
+
+        return track(project, name, config, group)
+
     # -- internals ----------------------------------------------------------------
     @staticmethod
     def _require_name(name: str | None, kind: str) -> str:

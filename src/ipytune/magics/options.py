@@ -91,6 +91,11 @@ _ARGUMENTS = [
     ),
     argument("--repeats", type=int, default=None, help="With --compare: repetitions per method (seeds seed, seed+1, ...)."),
     argument("--quiet", action="store_true", help="No live progress; show only the summary."),
+    argument("--no-track", dest="track", action="store_const", const=False, help="Do not record trials in trackio."),
+    argument("--project", default=None, help="trackio project for the trials' runs (default: the study name)."),
+    argument(
+        "--metric-name", default=None, metavar="NAME", help="Name of the objective in trackio (default: objective)."
+    ),
 ]
 
 
@@ -122,6 +127,9 @@ class TuneOptions:
     repeats: int = 1
     seeds: tuple[int, ...] | None = None
     deterministic: bool = False
+    track: bool = True
+    project: str | None = None
+    metric_name: str = "objective"
 
 
 @tune_arguments
@@ -155,6 +163,9 @@ def parse_tune_line(
         repeats=args.repeats if args.repeats is not None else 1,
         seeds=_seeds(args.seeds),
         deterministic=args.deterministic,
+        track=defaults.get("track", True) if args.track is None else args.track,
+        project=args.project,
+        metric_name=args.metric_name or "objective",
     )
     _validate(options)
     return options
@@ -171,10 +182,31 @@ def _validate(options: TuneOptions) -> None:
         raise UsageError(f"--cv {options.cv}: cross-validation needs at least 2 folds.")
     _validate_honest(options)
     _validate_seeds(options)
+    _validate_tracking(options)
     if options.data is not None:
         for name in options.data:
             if not name.isidentifier():
                 raise UsageError(f"--data {name!r}: give the names of two variables, e.g. --data X y.")
+
+
+# trackio's reserved keys, and the names of ipytune's own per-trial metrics.
+_RESERVED_METRICS = ("state", "duration", "step", "timestamp", "time", "project", "run", "metrics")
+
+
+def _validate_tracking(options: TuneOptions) -> None:
+    """--project / --metric-name: names trackio can store (checked without importing trackio)."""
+    project = options.project
+    if project is not None and (
+        not any(c.isalnum() or c in "-_" for c in project) or project.strip().startswith("registry-")
+    ):
+        raise UsageError(
+            f"--project {project!r}: give a name with letters, digits, '-' or '_' (not starting with 'registry-')."
+        )
+    name = options.metric_name
+    if not name.strip() or name.startswith("_") or name in _RESERVED_METRICS:
+        raise UsageError(
+            f"--metric-name {name!r}: choose another name (not empty, no leading '_', not state/duration/step/time)."
+        )
 
 
 def _methods(text: str | None) -> tuple[str, ...] | None:

@@ -26,6 +26,9 @@ class TuneMagics(Magics):
     cv = Integer(5, help="Default --cv folds for a returned estimator.").tag(config=True)
     refit = Bool(True, help="Re-run the cell with the best parameters after a search.").tag(config=True)
     quiet = Bool(False, help="Hide live progress by default.").tag(config=True)
+    track = Bool(True, help="Record every trial as a trackio run (--no-track turns it off for one search).").tag(
+        config=True
+    )
 
     @tune_arguments
     @cell_magic
@@ -47,6 +50,7 @@ class TuneMagics(Magics):
             "cv": self.cv,
             "refit": self.refit,
             "quiet": self.quiet,
+            "track": self.track,
         }
 
     def _search(self, options: TuneOptions, cell: str) -> Any:
@@ -114,14 +118,15 @@ class TuneMagics(Magics):
         return result
 
     def _observers(self, options: TuneOptions) -> list[Any]:
-        """What watches the search: the live progress display (and, later, trackers)."""
+        """What watches the search: the live progress display, and the trackio tracker."""
         from ipytune.progress import make_progress
 
+        trackers = _trackers(options)
         if _in_kernel(self.shell) and not options.quiet:
             dashboard = _live_dashboard(options.method)
             if dashboard is not None:
-                return [dashboard]
-        return [make_progress(options.method, options.quiet, in_kernel=_in_kernel(self.shell))]
+                return [dashboard, *trackers]
+        return [make_progress(options.method, options.quiet, in_kernel=_in_kernel(self.shell)), *trackers]
 
     def _show_user_traceback(
         self, error: tuple[type[BaseException], BaseException, TracebackType], filename: str
@@ -174,6 +179,26 @@ def _live_dashboard(method: str) -> Any:
         warnings.warn(f"{error} Showing a plain progress bar instead.", RuntimeWarning, stacklevel=3)
         return None
     return LiveDashboard(method)
+
+
+def _trackers(options: TuneOptions) -> list[Any]:
+    """One trackio run per trial, unless --no-track (or %config TuneMagics.track = False)."""
+    if not options.track:
+        return []
+    from ipytune.tracking.observer import TrackingObserver, TrackSettings
+
+    seed = options.seed if options.seed is not None or not options.seeds else options.seeds[0]
+    return [
+        TrackingObserver(
+            TrackSettings(
+                method=options.method,
+                project=options.project,
+                metric_name=options.metric_name,
+                seed=seed,
+                seeds=options.seeds,
+            )
+        )
+    ]
 
 
 def _stop_button(observers: list[Any]) -> Any:
