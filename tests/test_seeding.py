@@ -89,6 +89,16 @@ def test_seed_everything_sets_the_determinism_switches_and_environment(ip):
     assert report.seed == 7
 
 
+def test_a_deterministic_cublas_value_chosen_by_the_user_is_kept(ip, monkeypatch):
+    monkeypatch.setenv(CUBLAS_ENV, ":16:8")
+    report = run(ip, "%seed_everything 7")
+    assert os.environ[CUBLAS_ENV] == ":16:8"
+    assert report["cublas"].setting == "CUBLAS_WORKSPACE_CONFIG=:16:8"
+    monkeypatch.setenv(CUBLAS_ENV, ":0:0")  # not a deterministic value: replaced
+    run(ip, "%seed_everything 7")
+    assert os.environ[CUBLAS_ENV] == ":4096:8"
+
+
 def test_warn_only_puts_deterministic_algorithms_in_warn_only_mode(ip):
     report = run(ip, "%seed_everything 7 --warn-only")
     assert torch.are_deterministic_algorithms_enabled()

@@ -30,6 +30,7 @@ MAX_SEED = 2**32 - 1  # NumPy's legacy global generator takes seeds in [0, 2**32
 SEED_ENV = "IPYTUNE_SEED"
 CUBLAS_ENV = "CUBLAS_WORKSPACE_CONFIG"
 CUBLAS_VALUE = ":4096:8"
+_CUBLAS_DETERMINISTIC = (":4096:8", ":16:8")  # the values NVIDIA documents as deterministic
 
 # Every source a seed or switch goes to, in the order reports show them: key -> label.
 SOURCES = {
@@ -293,8 +294,12 @@ def _cublas(torch: Any, cuda: bool, deterministic: bool, leave_out: str | None, 
     if not deterministic:
         row("cublas", setting, SKIPPED, f"--no-deterministic: currently {os.environ.get(CUBLAS_ENV, 'unset')}")
         return
-    already = os.environ.get(CUBLAS_ENV) == CUBLAS_VALUE
-    os.environ[CUBLAS_ENV] = CUBLAS_VALUE
+    current = os.environ.get(CUBLAS_ENV)
+    already = current in _CUBLAS_DETERMINISTIC
+    if already:  # keep a deterministic value the user chose (":16:8" uses less memory)
+        setting = f"{CUBLAS_ENV}={current}"
+    else:
+        os.environ[CUBLAS_ENV] = CUBLAS_VALUE
     if cuda and torch.cuda.is_initialized() and not already:
         # cuBLAS reads the variable when CUDA starts: this process keeps its old workspace.
         warnings.warn(
