@@ -12,10 +12,11 @@ from typing import Any
 from ipytune._version import __version__
 from ipytune.declarations import tune
 
-__all__ = ["__version__", "load_ipython_extension", "metric_history", "runs", "seed_everything", "seed_worker", "seeded_generator", "tune"]
+__all__ = ["__version__", "automl", "load_ipython_extension", "metric_history", "runs", "seed_everything", "seed_worker", "seeded_generator", "tune"]
 
 # Public names loaded on first use: name -> module that defines it.
 _LAZY = {
+    "automl": "ipytune._automl",  # a private module: `ipytune.automl` stays the function
     "seed_everything": "ipytune.seeding",
     "seed_worker": "ipytune.seeding",
     "seeded_generator": "ipytune.seeding",

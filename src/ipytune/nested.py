@@ -45,8 +45,11 @@ def take(data: Any, index: np.ndarray) -> Any:
     return np.asarray(data)[index]
 
 
-def outer_splitter(y: Any, folds: int, seed: int | None) -> tuple[Any, bool]:
-    """Stratified folds for a class target (when every class has ``folds`` members), plain K-fold otherwise."""
+def outer_splitter(y: Any, folds: int, seed: int | None, classes: bool = True) -> tuple[Any, bool]:
+    """Stratified folds for a class target (when every class has ``folds`` members), plain K-fold otherwise.
+
+    ``classes=False`` says the target is a quantity even if it looks like labels.
+    """
     import numpy as np
     from sklearn.model_selection import KFold, StratifiedKFold
     from sklearn.utils.multiclass import type_of_target
@@ -56,7 +59,7 @@ def outer_splitter(y: Any, folds: int, seed: int | None) -> tuple[Any, bool]:
         kind = type_of_target(y)
     except ValueError:
         kind = "unknown"
-    if kind in ("binary", "multiclass"):
+    if classes and kind in ("binary", "multiclass"):
         _, counts = np.unique(np.asarray(y), return_counts=True)
         if counts.min() >= folds:
             return StratifiedKFold(folds, shuffle=True, random_state=random_state), True
