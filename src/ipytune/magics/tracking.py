@@ -34,6 +34,10 @@ class TrackingMagics(Magics):
         table = runs(project)
         if table.empty:
             return table
+        if _in_front_end(self.shell):  # the widget: table + parallel coordinates + curves
+            from ipytune.widgets.compare import compare_runs
+
+            return compare_runs(project)
         column, ascending = _sort_key(table, args.sort, args.ascending)
         if column is not None:
             table = table.sort_values(column, ascending=ascending, kind="stable", na_position="last")
@@ -76,6 +80,12 @@ class TrackingMagics(Magics):
                 self._dashboard.close()
             finally:
                 self._dashboard = None
+
+
+def _in_front_end(shell: Any) -> bool:
+    from ipytune.magics.tune import _in_kernel
+
+    return _in_kernel(shell)
 
 
 def _project(name: str | None) -> str:

@@ -20,7 +20,7 @@ RUN_COLUMNS = ("run", "name", "run_name")
 GROUP_COLUMNS = ("group", "study")
 OBJECTIVE_COLUMNS = ("objective", "value", "score")
 META = {"project", "id", "run_id", "created", "created_at", "timestamp", "state", "status", "duration", "direction"}
-META_PREFIXES = ("env", "_", "system", "git", "python", "package")
+META_PREFIXES = ("env", "_", "system", "git", "python", "package", "search.", "seed")
 MAX_PARAM_AXES = 8
 MAX_CURVES = 12
 
@@ -56,7 +56,12 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         group = _first(self.table, GROUP_COLUMNS)
         self.groups = [("" if _missing(v) else str(v)) for v in self.table[group]] if group else [""] * len(self.table)
         metrics = set() if history is None or len(history) == 0 else set(history["metric"].unique())
-        self.objective = objective or _first(self.table, OBJECTIVE_COLUMNS) or _first_numeric(self.table, metrics)
+        self.objective = (
+            objective
+            or _search_metric(self.table)
+            or _first(self.table, OBJECTIVE_COLUMNS)
+            or _first_numeric(self.table, metrics)
+        )
         if self.objective is None or self.objective not in self.table:
             raise ValueError(
                 f"compare_runs: objective={objective!r} is not a column of the runs table "
@@ -143,7 +148,7 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
 
 def compare_runs(project: str, objective: str | None = None, maximize: bool | None = None) -> RunComparison:
     """Compare the tracked runs of a trackio ``project`` (any project, not only ipytune's)."""
-    from ipytune.runs import metric_history, runs
+    from ipytune.tracking.runs import metric_history, runs
 
     table = runs(project)
     if table is None or len(table) == 0:
@@ -184,8 +189,17 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
+def _search_metric(table: Any) -> str | None:
+    """The objective an ipytune search recorded in each run's config."""
+    if "search.metric" in table.columns:
+        names = table["search.metric"].dropna()
+        if len(names) and str(names.iloc[0]) in table.columns:
+            return str(names.iloc[0])
+    return None
+
+
 def _direction(table: Any) -> bool:
-    for column in ("direction", "config.direction", "settings.direction"):
+    for column in ("search.direction", "direction", "config.direction"):
         if column in table.columns:
             values = {str(v).lower() for v in table[column].dropna()}
             if values and values <= {"minimize"}:
