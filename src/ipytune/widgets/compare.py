@@ -46,6 +46,7 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         objective: str | None = None,
         maximize: bool | None = None,
         title: str = "",
+        metric: str | None = None,
     ) -> None:
         self.table = runs.reset_index(drop=True)
         self.history = history
@@ -76,9 +77,13 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
             groups=self.groups,
             columns=[_column(self.table, p, "param") for p in self.params]
             + [_column(self.table, self.objective, "objective")],
+            filtered=self.run_names,
         )
+        options = sorted(metrics, key=lambda m: (m != self.objective, m)) or [self.objective]
+        if metric is not None and metric not in options:
+            raise ValueError(f"compare_runs: metric={metric!r} was not logged; choose from {', '.join(options)}.")
         self.metric = ipywidgets.Dropdown(
-            options=sorted(metrics) or [self.objective], description="metric", layout={"width": "260px"}
+            options=options, value=metric or options[0], description="metric", layout={"width": "260px"}
         )
         self.curves = _figure("metric of the selected runs", "step")
         self.best = _figure(f"best {self.objective} so far, per group", "run (in order)")
@@ -146,14 +151,21 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         return summary(self)
 
 
-def compare_runs(project: str, objective: str | None = None, maximize: bool | None = None) -> RunComparison:
-    """Compare the tracked runs of a trackio ``project`` (any project, not only ipytune's)."""
+def compare_runs(
+    project: str, objective: str | None = None, maximize: bool | None = None, metric: str | None = None
+) -> RunComparison:
+    """Compare the tracked runs of a trackio ``project`` (any project, not only ipytune's).
+
+    ``objective`` is the column on the last parallel axis and in best-so-far (default: the
+    search's metric), ``maximize`` its direction, ``metric`` the curves shown first.
+    """
     from ipytune.tracking.runs import metric_history, runs
 
     table = runs(project)
     if table is None or len(table) == 0:
         raise ValueError(f"compare_runs: project {project!r} has no runs (is TRACKIO_DIR the folder that holds it?).")
-    return RunComparison(table, metric_history(project), objective=objective, maximize=maximize, title=project)
+    history = metric_history(project)
+    return RunComparison(table, history, objective=objective, maximize=maximize, title=project, metric=metric)
 
 
 # -- helpers ----------------------------------------------------------------------------------------

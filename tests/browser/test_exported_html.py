@@ -1,0 +1,87 @@
+"""examples/widgets.ipynb exported to HTML with its widget state renders with no kernel.
+
+The page loads every widget front-end from a CDN by semver range, as Colab, VS Code and
+nbviewer do; here each request is answered from ``npm pack`` of exactly that range
+(tests/browser/cdn.py). This is the test that catches a Python package asking for a
+front-end version that npm never had (bqplot 0.13.x, bqplot #1706).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.cdn import NpmCdn
+from tests.notebooks import execute_notebook
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import nbformat
+
+    workdir = tmp_path_factory.mktemp("export")
+    notebook = execute_notebook("widgets.ipynb", workdir, timeout=300, store_widget_state=True)
+    executed = workdir / "executed.ipynb"
+    nbformat.write(notebook, executed)
+    subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(executed), "--output", "widgets.html"],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    return workdir / "widgets.html"
+
+
+def _open(browser: Any, html: Path) -> tuple[Any, NpmCdn, list[str]]:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    cdn = NpmCdn()
+    page.route("https://**/*", cdn)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(html.as_uri())
+    return page, cdn, errors
+
+
+def test_every_widget_renders_and_steps_without_a_kernel(browser: Any, exported: Path, artifacts: Path) -> None:
+    import anywidget
+    import bqplot
+    from playwright.sync_api import expect
+
+    page, cdn, errors = _open(browser, exported)
+    try:
+        expect(page.locator(".ipytune-coverage")).to_have_count(2, timeout=60_000)
+        expect(page.locator(".ipytune-gp")).to_have_count(3)
+        expect(page.locator(".ipytune-dashboard")).to_have_count(3)  # two live searches + result.dashboard()
+        expect(page.locator(".ipytune-parcoords")).to_have_count(2)
+        expect(page.locator(".ipytune-coverage .ipytune-sample").first).to_be_visible()
+        expect(page.locator(".ipytune-parcoords").last.locator("tr.ipytune-run")).to_have_count(10)
+        expect(page.locator(".bqplot path.line").first).to_be_attached(timeout=30_000)  # bqplot from npm
+        assert page.get_by_text("javascript error").count() == 0, "a widget failed to load its front-end"
+
+        # Step with no kernel: the frames are in the widget state
+        gp = page.locator(".ipytune-gp").first
+        label = gp.locator(".ipytune-frame-label")
+        before = label.inner_text()
+        gp.locator(".ipytune-step").click()
+        expect(label).not_to_have_text(before)
+        assert "step 2 /" in label.inner_text()
+        page.screenshot(path=str(artifacts / "exported-html.png"), full_page=True)
+        gp.screenshot(path=str(artifacts / "exported-gp-explorer.png"))
+
+        # The budget slider too
+        cov = page.locator(".ipytune-coverage").first
+        expect(cov.locator(".ipytune-budget-label")).to_have_text("9 trials each")
+        cov.locator(".ipytune-budget-up").click()
+        expect(cov.locator(".ipytune-budget-label")).to_have_text("10 trials each")
+        expect(cov.locator(".ipytune-cov-panel").last.locator(".ipytune-sample")).to_have_count(10)
+    finally:
+        page.close()
+
+    # The ranges the CDN was asked for are exactly the ones the Python packages ask for.
+    specs = set(cdn.served.values())
+    assert f"anywidget@{anywidget.AnyWidget()._model_module_version}" in specs
+    assert f"bqplot@{bqplot.Figure()._model_module_version}" in specs
+    assert not cdn.missing, cdn.missing
+    assert not [e for e in errors if "ipytune" in e], errors
