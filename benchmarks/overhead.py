@@ -109,13 +109,17 @@ def quiet_optuna() -> None:
 
 
 def make_storage(kind: str, folder: str) -> Any:
+    """memory; journal (Optuna's file backend, an fsync per write); flushed (ipytune's journal backend)."""
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    from ipytune.storage import _journal_backend
+
     if kind == "memory":
         return optuna.storages.InMemoryStorage()
-    return JournalStorage(JournalFileBackend(os.path.join(folder, "studies.journal")))
+    path = os.path.join(folder, "studies.journal")
+    return JournalStorage(JournalFileBackend(path) if kind == "journal" else _journal_backend(path))
 
 
 def optuna_loop(method: str, n_trials: int, seed: int, storage_kind: str, folder: str) -> float:
@@ -204,29 +208,39 @@ def bench_optuna_methods(shell: Shell, results: Results, n_trials: int, rounds: 
         print(f"{method}: {n_trials} trials, {rounds} rounds", flush=True)
         line = f"--method {method} --trials {n_trials} --seed {seed} --minimize"
 
-        def ipytune_memory(r: int, line: str = line) -> float:
-            return shell.run(line + " --storage memory", TRIVIAL)
+        def ipytune_run(storage: str, trials: int = n_trials, line: str = line) -> Callable[[int], float]:
+            def run(r: int) -> float:
+                command = line.replace(f"--trials {n_trials}", f"--trials {trials}")
+                if storage == "memory":
+                    return shell.run(command + " --storage memory", TRIVIAL)
+                if storage == "no seed":
+                    return shell.run(command.replace(f"--seed {seed}", "") + " --storage memory", TRIVIAL)
+                with tempfile.TemporaryDirectory() as folder:  # a fresh .ipytune/studies.journal each time
+                    return shell.run(command, TRIVIAL, folder=folder)
 
-        def ipytune_default(r: int, line: str = line) -> float:
-            with tempfile.TemporaryDirectory() as folder:  # a fresh .ipytune/studies.journal each time
-                return shell.run(line, TRIVIAL, folder=folder)
+            return run
 
-        def hand_memory(r: int, method: str = method) -> float:
-            return optuna_loop(method, n_trials, seed, "memory", "")
+        def hand_run(storage: str, trials: int = n_trials, method: str = method) -> Callable[[int], float]:
+            def run(r: int) -> float:
+                with tempfile.TemporaryDirectory() as folder:
+                    return optuna_loop(method, trials, seed, storage, folder)
 
-        def hand_journal(r: int, method: str = method) -> float:
-            with tempfile.TemporaryDirectory() as folder:
-                return optuna_loop(method, n_trials, seed, "journal", folder)
+            return run
 
-        t = alternate(
-            {
-                "ipytune memory": ipytune_memory,
-                "optuna memory": hand_memory,
-                "ipytune default": ipytune_default,
-                "optuna journal": hand_journal,
-            },
-            rounds,
-        )
+        contenders = {
+            "ipytune memory": ipytune_run("memory"),
+            "optuna memory": hand_run("memory"),
+            "ipytune default": ipytune_run("default"),
+            "optuna flushed journal": hand_run("flushed"),
+            "optuna journal": hand_run("journal"),
+        }
+        if method == "random":  # cheap enough to also show what a search costs once, and what --seed costs
+            contenders |= {
+                "ipytune no seed": ipytune_run("no seed"),
+                "ipytune 1 trial": ipytune_run("memory", 1),
+                "optuna 1 trial": hand_run("memory", 1),
+            }
+        t = alternate(contenders, rounds)
         per = {k: v / n_trials for k, v in t.items()}
         shell.run(line + " --storage memory", TRIVIAL)
         optuna_loop(method, n_trials, seed, "memory", "")
@@ -246,29 +260,50 @@ def bench_optuna_methods(shell: Shell, results: Results, n_trials: int, rounds: 
                 ratio <= 1.15,
             )
         )
-        ratio = per["ipytune default"] / per["optuna journal"]
+        ratio = per["ipytune default"] / per["optuna flushed journal"]
         results.add(
             Row(
-                f"`{method}`, {n_trials} trials, default storage (journal) vs ask/tell on a journal file",
+                f"`{method}`, {n_trials} trials, default storage (`.ipytune/studies.journal`) vs ask/tell "
+                f"on the same journal backend",
                 ms(per["ipytune default"]),
-                ms(per["optuna journal"]),
+                ms(per["optuna flushed journal"]),
                 f"{ratio:.2f}×",
                 "≤ 1.15×",
                 ratio <= 1.15,
             )
         )
         added = per["ipytune default"] - per["ipytune memory"]
-        hand_added = per["optuna journal"] - per["optuna memory"]
         results.add(
             Row(
-                f"`{method}`: default persistent storage over `--storage memory`, per trial",
+                f"`{method}`: default persistent storage over `--storage memory`, per trial "
+                f"(reference: ask/tell on Optuna's stock `JournalFileBackend` over memory)",
                 f"+{ms(added)}",
-                f"+{ms(hand_added)} (Optuna journal over memory)",
+                f"+{ms(per['optuna journal'] - per['optuna memory'])}",
                 "—",
                 "≤ +3 ms",
                 added <= 3e-3,
             )
         )
+        if method == "random":
+            results.add(
+                Row(
+                    f"`random`, {n_trials} trials, `--storage memory` without `--seed` (no per-trial reseeding "
+                    f"of the Python/NumPy/torch RNGs) vs ask/tell in memory",
+                    ms(per["ipytune no seed"]),
+                    ms(per["optuna memory"]),
+                    f"{per['ipytune no seed'] / per['optuna memory']:.2f}×",
+                    "—",
+                )
+            )
+            results.add(
+                Row(
+                    "once per search: a 1-trial `%%tune` (parse, study, summary display) vs a 1-trial ask/tell",
+                    ms(t["ipytune 1 trial"]),
+                    ms(t["optuna 1 trial"]),
+                    f"+{ms(t['ipytune 1 trial'] - t['optuna 1 trial'])}",
+                    "—",
+                )
+            )
 
 
 def bench_gp(shell: Shell, results: Results, n_trials: int, rounds: int, seed: int) -> None:
