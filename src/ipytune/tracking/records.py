@@ -91,7 +91,7 @@ def iso(moment: datetime | None) -> str:
 def run_name(params: dict[str, Any], limit: int = NAME_LIMIT) -> str:
     """``max_depth=10,n_estimators=200``: parameters in declaration order, shortened to ``limit``."""
     text = ",".join(f"{key}={_short(value)}" for key, value in params.items())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip("…") + "…"
 
 
 def _short(value: Any) -> str:
