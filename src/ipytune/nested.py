@@ -217,7 +217,7 @@ def nested_search(
         k=k,
         stratified=stratified,
         maximize=settings.direction == "maximize",
-        scoring=scoring.scoring or "default score",
+        scoring=scoring.scoring or "estimator.score",
     )
     for index, (train, test) in enumerate(splitter.split(X, y), start=1):
         # the cell and its inner CV see only the training rows, under the names it already uses
