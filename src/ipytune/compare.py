@@ -42,7 +42,7 @@ def budget_grid(params: Sequence[Param], budget: int) -> list[list[Any]]:
     fixed = [p for p in params if isinstance(p, ChoiceParam)]
     numeric = [p for p in params if not isinstance(p, ChoiceParam)]
     cap = {p.name: _max_levels(p) for p in numeric}
-    levels = {p.name: min(2, cap[p.name]) for p in numeric}
+    levels = {p.name: int(min(2, cap[p.name])) for p in numeric}
     size = math.prod(len(p.labels) for p in fixed) * math.prod(levels.values())
     grown = True
     while grown:

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -232,7 +233,7 @@ def nested_search(
             fold_settings,
             outcome,
             observers_for(settings.method),
-            should_stop=lambda study=study: _returned_a_number(study),
+            should_stop=partial(_returned_a_number, study),
         )
         search = TuneResult(study, settings.method, outcome.params, outcome.stop_reason, outcome.sampler)
         if outcome.error is not None:

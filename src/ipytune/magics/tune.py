@@ -102,6 +102,7 @@ class TuneMagics(Magics):
         def observers_for(method: str) -> list[Any]:
             return self._observers(replace(options, method=method))
 
+        result: Any  # a Comparison or a NestedResult; both carry .error and .error_message
         if options.compare is not None:
             from ipytune.compare import compare_methods
 
