@@ -18,6 +18,7 @@ class TrackingMagics(Magics):
     def __init__(self, shell: Any = None) -> None:
         super().__init__(shell)
         self._dashboard: Any = None
+        self.dashboard_url: str | None = None
 
     @magic_arguments()
     @argument("project", nargs="?", default=None, help="trackio project (default: the last tracked search's).")
@@ -69,9 +70,9 @@ class TrackingMagics(Magics):
             open_browser=False,
             block_thread=False,
         )
-        self._dashboard = handle[0]
-        url = handle[1]
-        print(f"trackio dashboard: {url}" + (f"?project={args.project}" if args.project else ""))
+        self._dashboard, self.dashboard_url, share_url = handle[0], handle[1], handle[2]
+        assert share_url is None, "trackio opened a public share link"  # share=False above: never expected
+        print(f"trackio dashboard: {self.dashboard_url}" + (f"?project={args.project}" if args.project else ""))
         return None
 
     def _stop_dashboard(self) -> None:
@@ -79,7 +80,7 @@ class TrackingMagics(Magics):
             try:
                 self._dashboard.close()
             finally:
-                self._dashboard = None
+                self._dashboard = self.dashboard_url = None
 
 
 def _in_front_end(shell: Any) -> bool:
