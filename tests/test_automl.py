@@ -125,3 +125,18 @@ def test_bad_input_is_one_usage_error(ip: object, setup: str, line: str, message
         run(ip, setup)
     with pytest.raises(UsageError, match=message):
         run(ip, line + " --storage memory --quiet")
+
+
+def test_every_family_is_tracked_in_one_project(ip: object, trackio_dir: object) -> None:
+    import ipytune
+
+    run(ip, SETUP)
+    run(ip, "%automl --data X y --families logistic,knn --trials 2 --cv 3 --study zoo --storage memory --quiet")
+    table = ipytune.runs("zoo")
+    assert len(table) == 4
+    assert sorted(set(table["group"])) == ["zoo-knn", "zoo-logistic"]
+    empty = run(
+        ip, "%automl --data X y --families logistic --trials 1 --cv 3 --study quiet --no-track --storage memory --quiet"
+    )
+    assert empty.winner == "logistic"  # type: ignore[attr-defined]
+    assert "quiet" not in ipytune.tracking.runs.projects()

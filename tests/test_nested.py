@@ -97,3 +97,13 @@ def test_bad_nested_use_is_one_usage_error(ip: object, line: str, cell: str, mes
     run(ip, SETUP)
     with pytest.raises(UsageError, match=message):
         run(ip, f"%%tune {line} --trials 2 --storage memory --quiet\n{cell}")
+
+
+def test_every_inner_search_is_tracked_in_one_project(ip: object, trackio_dir: object) -> None:
+    import ipytune
+
+    run(ip, SETUP)
+    run(ip, f"%%tune --nested 2 --data X y --cv 3 --trials 2 --study honest --storage memory --quiet\n{CELL}")
+    table = ipytune.runs("honest")
+    assert len(table) == 2 * 2
+    assert sorted(set(table["group"])) == ["honest-fold1", "honest-fold2"]

@@ -6,7 +6,8 @@ when the magic runs so that ``%load_ext`` stays cheap.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+import uuid
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -37,7 +38,9 @@ class AutoMLMagics(Magics):
         default=None,
         help="Recommend logistic/linear regression when within this of the best score (default: 0.01).",
     )
-    @argument("--study", default=None, help="Prefix of the family studies' names.")
+    @argument("--study", default=None, help="Prefix of the family studies' names (and the trackio project).")
+    @argument("--project", default=None, help="trackio project for every family's runs (default: the prefix).")
+    @argument("--no-track", dest="track", action="store_false", help="Do not record trials in trackio.")
     @argument("--storage", default=None, help="Where the studies live (as for %%tune).")
     @argument("--quiet", action="store_true", help="No live progress; show only the leaderboard.")
     @line_magic
@@ -59,6 +62,7 @@ class AutoMLMagics(Magics):
             raise UsageError(f"--data names {', '.join(missing)}, which the notebook has not defined yet.")
         X, y = (shell.user_ns[name] for name in args.data)
         families = [f.strip() for f in args.families.split(",") if f.strip()] if args.families else None
+        prefix = args.study or f"automl-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         return automl(
             X,
             y,
@@ -73,29 +77,27 @@ class AutoMLMagics(Magics):
             seed=args.seed,
             tolerance=DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance,
             storage=args.storage or self._tune_default("storage") or None,
-            study=args.study,
+            study=prefix,
             quiet=args.quiet,
-            observers_for=self._observers_for(args.method, args.quiet),
+            observers_for=self._observers_for(args.method, args.quiet, args.track, args.project or prefix),
         )
 
     def _tune_default(self, name: str) -> Any:
-        tune_magics = self._tune_magics()
-        return getattr(tune_magics, name, None) if tune_magics is not None else None
-
-    def _tune_magics(self) -> Any:
         assert self.shell is not None
-        return self.shell.magics_manager.registry.get("TuneMagics")
+        tune_magics = self.shell.magics_manager.registry.get("TuneMagics")
+        return getattr(tune_magics, name, None)
 
-    def _observers_for(self, method: str, quiet: bool) -> Any:
-        """Each family's search is watched as a ``%%tune`` search would be (progress, and tracking when on)."""
+    def _observers_for(self, method: str, quiet: bool, track: bool, project: str) -> Any:
+        """Each family's search has its progress line and, unless --no-track, its trackio runs
+        (one project for the whole run, one group per family)."""
         from ipytune.magics.options import parse_tune_line
+        from ipytune.magics.tune import _in_kernel, _trackers
+        from ipytune.progress import make_progress
 
-        tune_magics = self._tune_magics()
-        options = parse_tune_line(f"--method {method}" + (" --quiet" if quiet else ""))
+        options = parse_tune_line(f"--method {method} --project {project}" + ("" if track else " --no-track"))
+        in_kernel = _in_kernel(self.shell)
 
         def observers_for(family: str) -> list[Any]:
-            if tune_magics is None:
-                return []
-            return list(tune_magics._observers(replace(options, method=family)))
+            return [make_progress(family, quiet, in_kernel=in_kernel), *_trackers(options)]
 
         return observers_for

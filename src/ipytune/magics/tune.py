@@ -96,11 +96,22 @@ class TuneMagics(Magics):
         return result
 
     def _honest(self, options: TuneOptions, program: Any, settings: Any, user_ns: dict[str, Any]) -> Any:
-        """--compare and --nested: several searches around one cell, each watched like a single one."""
+        """--compare and --nested: several searches around one cell, each watched like a single one.
+
+        Their studies share a prefix (``--study`` or a fresh name) and their trials go to one trackio
+        project named by it (unless ``--project``), one group per study.
+        """
+        import time
+        import uuid
         from dataclasses import replace
 
+        kind = "compare" if options.compare is not None else "nested"
+        prefix = settings.study_name or f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        settings = replace(settings, study_name=prefix)
+        tracked = replace(options, project=options.project or prefix)
+
         def observers_for(method: str) -> list[Any]:
-            return self._observers(replace(options, method=method))
+            return self._observers(replace(tracked, method=method))
 
         result: Any  # a Comparison or a NestedResult; both carry .error and .error_message
         if options.compare is not None:
