@@ -149,17 +149,18 @@ class TuneResult:
         A pruned trial is taken to have saved the steps between its last report
         and the furthest step any complete trial reached.
         """
-        trials = [
-            t
+        last = {  # trial number -> its last reported step, for trials that reported
+            t.number: t.last_step
             for t in self.study.get_trials(deepcopy=False)
             if t.state.name in ("COMPLETE", "PRUNED") and t.last_step is not None
-        ]
-        pruned = [t for t in trials if t.state.name == "PRUNED"]
-        full = max((t.last_step for t in trials if t.state.name == "COMPLETE"), default=None)
+        }
+        trials = [t for t in self.study.get_trials(deepcopy=False) if t.number in last]
+        pruned = [last[t.number] for t in trials if t.state.name == "PRUNED"]
+        full = max((last[t.number] for t in trials if t.state.name == "COMPLETE"), default=None)
         if full is None:  # no complete trial reported: nothing to measure the savings against
             return {"pruned": len(pruned), "steps_run": 0, "steps_saved": 0, "saved_fraction": 0.0}
         first = min(min(t.intermediate_values) for t in trials)  # 0- or 1-based steps
-        saved = sum(max(full - t.last_step, 0) for t in pruned)
+        saved = sum(max(full - step, 0) for step in pruned)
         total = (full - first + 1) * len(trials)
         run = total - saved
         return {
