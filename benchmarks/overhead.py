@@ -405,6 +405,82 @@ def bench_grid(shell: Shell, results: Results, size: int, big: int, rounds: int,
         )
 
 
+def bench_tracking(shell: Shell, results: Results, n_trials: int, rounds: int, seed: int) -> None:
+    """Issue 3: the same search with a trackio run per trial (written off the critical path) and with --no-track."""
+    print(f"tracking: {n_trials} trials, {rounds} rounds", flush=True)
+    line = f"--method random --trials {{trials}} --seed {seed} --minimize --storage memory"
+    saved = shell.no_track
+
+    def search(track: bool, trials: int = n_trials) -> float:
+        shell.no_track = "" if track else "--no-track"
+        try:  # the magic returns only once every run is written, so this is the whole cost
+            return shell.run(line.format(trials=trials), TRIVIAL)
+        finally:
+            shell.no_track = saved
+
+    previous = os.environ.get("TRACKIO_DIR")
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["TRACKIO_DIR"] = folder  # never the real trackio home
+        try:
+            cold_on, cold_off = search(True, 20), search(False, 20)  # first tracked search: trackio is imported
+            t = alternate({"on": lambda r: search(True), "off": lambda r: search(False)}, rounds)
+            by_hand = trackio_run_by_hand(20)
+        finally:
+            if previous is None:
+                os.environ.pop("TRACKIO_DIR", None)
+            else:
+                os.environ["TRACKIO_DIR"] = previous
+    added = (t["on"] - t["off"]) / n_trials
+    results.add(
+        Row(
+            f"`random`, {n_trials} trials of a trivial objective, `--storage memory`: tracking on (a trackio run "
+            f"per trial, all written before the magic returns) vs `--no-track`, per trial",
+            ms(t["on"] / n_trials),
+            ms(t["off"] / n_trials),
+            f"+{ms(added)}",
+            "≤ +2 ms",
+            added <= 2e-3,
+        )
+    )
+    results.add(
+        Row(
+            "reference: one run written by hand with `trackio.init` / `log` / `finish` (`embed=False`), per run",
+            "—",
+            ms(by_hand),
+            "—",
+            "—",
+        )
+    )
+    results.add(
+        Row(
+            "once per session: the first tracked search (20 trials; trackio's import and schema) vs the same "
+            "search with `--no-track`",
+            ms(cold_on),
+            ms(cold_off),
+            f"+{ms(cold_on - cold_off)}",
+            "—",
+        )
+    )
+
+
+def trackio_run_by_hand(runs: int) -> float:
+    """Median seconds per run of the lecture's trackio.init / log / finish pattern."""
+    import trackio
+
+    from ipytune.tracking import home
+
+    home.use(home.trackio_dir())  # trackio read TRACKIO_DIR when first imported
+    times = []
+    for i in range(runs):
+        with contextlib.redirect_stdout(io.StringIO()):  # its banner, once per run
+            start = time.perf_counter()
+            trackio.init(project="by-hand", name=f"x={i}", config={"x": i}, embed=False, auto_log_cpu=False)
+            trackio.log({"objective": float(i)})
+            trackio.finish()
+            times.append(time.perf_counter() - start)
+    return median(times)
+
+
 LOAD_IPYTHON = (
     "import time; t = time.perf_counter()\n"
     "from IPython.core.interactiveshell import InteractiveShell\n"
@@ -515,20 +591,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds per comparison")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--only", nargs="*", choices=("optuna", "gp", "grid", "load"), default=None, help="run only these parts"
+        "--only", nargs="*", choices=("optuna", "gp", "grid", "load", "tracking"), default=None, help="run only these parts"
     )
     parser.add_argument("--readme", action="store_true", help="write the results into benchmarks/README.md")
     args = parser.parse_args(argv)
     quick = args.quick
     rounds = args.rounds or (2 if quick else 5)
-    parts = set(args.only or ("optuna", "gp", "grid", "load"))
+    parts = set(args.only or ("optuna", "gp", "grid", "load", "tracking"))
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     command = "python benchmarks/overhead.py " + " ".join(argv if argv is not None else sys.argv[1:])
 
     quiet_optuna()
     results = Results()
     print(f"machine: {machine()}", flush=True)
-    if parts & {"optuna", "gp", "grid"}:
+    if parts & {"optuna", "gp", "grid", "tracking"}:
         shell = Shell()
         if shell.no_track:
             results.notes.append("`--no-track` was passed to `%%tune`: tracking is measured in its own section.")
@@ -538,6 +614,8 @@ def main(argv: list[str] | None = None) -> None:
             bench_gp(shell, results, 20 if quick else 60, rounds, args.seed)
         if "grid" in parts:
             bench_grid(shell, results, 1000, 2000 if quick else 10_000, rounds, args.seed)
+        if "tracking" in parts:
+            bench_tracking(shell, results, 100 if quick else 500, rounds, args.seed)
     if "load" in parts:
         bench_load_ext(results, 4 if quick else 10)
 

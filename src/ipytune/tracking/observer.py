@@ -79,6 +79,7 @@ class TrackingObserver:
         }
         self._last_known = max((t.number for t in study.get_trials(deepcopy=False)), default=-1)
         api.begin_search(self)
+        writer.start()
 
     def update(self, study: Any, trial: Any) -> None:
         self._submit(trial)

@@ -15,6 +15,7 @@ locked database costs one lock timeout, not one per trial.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 from collections import defaultdict
 from pathlib import Path
@@ -34,15 +35,23 @@ class RunWriter:
         self._hurry = False
         self._thread: threading.Thread | None = None
 
+    def start(self) -> None:
+        """Start the thread now: it imports trackio (about a second) while the first trials run."""
+        with self._cond:
+            self._ensure_thread()
+
     def submit(self, run: RunRows) -> None:
         with self._cond:
             self._pending.append(run)
             self._submitted += 1
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="ipytune-trackio-writer", daemon=True)
-                self._thread.start()
+            self._ensure_thread()
             if len(self._pending) == 1:
                 self._cond.notify_all()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._work, name="ipytune-trackio-writer", daemon=True)
+            self._thread.start()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every run submitted so far is written (or failed); False on timeout."""
@@ -55,6 +64,8 @@ class RunWriter:
             return self._cond.wait_for(lambda: self._done >= target, timeout)
 
     def _work(self) -> None:
+        with contextlib.suppress(Exception):  # a broken trackio install fails again, and is reported, in _write
+            import trackio.sqlite_storage  # noqa: F401
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._pending))
