@@ -51,21 +51,21 @@ CLASSIFIERS = (
         "logistic",
         "LogisticRegression",
         _SCALED + "from sklearn.linear_model import LogisticRegression\n"
-        "make_pipeline(StandardScaler(), LogisticRegression(C=tune.float(1e-3, 1e3, log=True), max_iter=2000))\n",
+        "make_pipeline(StandardScaler(with_mean=not SPARSE), LogisticRegression(C=tune.float(1e-3, 1e3, log=True), max_iter=2000))\n",
         simple=True,
     ),
     Family(
         "knn",
         "KNeighborsClassifier",
         _SCALED + "from sklearn.neighbors import KNeighborsClassifier\n"
-        "make_pipeline(StandardScaler(), KNeighborsClassifier(\n"
+        "make_pipeline(StandardScaler(with_mean=not SPARSE), KNeighborsClassifier(\n"
         "    n_neighbors=tune.int(1, MAX_NEIGHBORS), weights=tune.choice(['uniform', 'distance'])))\n",
     ),
     Family(
         "svm",
         "SVC (RBF)",
         _SCALED + "from sklearn.svm import SVC\n"
-        "make_pipeline(StandardScaler(), SVC(C=tune.float(1e-2, 1e3, log=True), gamma=tune.float(1e-4, 1.0, log=True)))\n",
+        "make_pipeline(StandardScaler(with_mean=not SPARSE), SVC(C=tune.float(1e-2, 1e3, log=True), gamma=tune.float(1e-4, 1.0, log=True)))\n",
     ),
     Family(
         "random_forest",
@@ -98,14 +98,14 @@ REGRESSORS = (
         "linear",
         "Ridge (linear)",
         _SCALED + "from sklearn.linear_model import Ridge\n"
-        "make_pipeline(StandardScaler(), Ridge(alpha=tune.float(1e-3, 1e3, log=True)))\n",
+        "make_pipeline(StandardScaler(with_mean=not SPARSE), Ridge(alpha=tune.float(1e-3, 1e3, log=True)))\n",
         simple=True,
     ),
     Family(
         "knn",
         "KNeighborsRegressor",
         _SCALED + "from sklearn.neighbors import KNeighborsRegressor\n"
-        "make_pipeline(StandardScaler(), KNeighborsRegressor(\n"
+        "make_pipeline(StandardScaler(with_mean=not SPARSE), KNeighborsRegressor(\n"
         "    n_neighbors=tune.int(1, MAX_NEIGHBORS), weights=tune.choice(['uniform', 'distance'])))\n",
     ),
     Family(
@@ -113,7 +113,7 @@ REGRESSORS = (
         "SVR (RBF)",
         _SCALED + "from sklearn.compose import TransformedTargetRegressor\nfrom sklearn.svm import SVR\n"
         "TransformedTargetRegressor(\n"
-        "    make_pipeline(StandardScaler(), SVR(C=tune.float(1e-2, 1e3, log=True),\n"
+        "    make_pipeline(StandardScaler(with_mean=not SPARSE), SVR(C=tune.float(1e-2, 1e3, log=True),\n"
         "                  gamma=tune.float(1e-4, 1.0, log=True), epsilon=tune.float(0.01, 1.0, log=True))),\n"
         "    transformer=StandardScaler())\n",
     ),
@@ -174,19 +174,31 @@ def check_data(X: Any, y: Any, task: str | None, cv: int) -> str:
 
     if task is not None and task not in TASKS:
         raise UsageError(f"--task {task!r} is not one of {', '.join(TASKS)}.")
-    if len(X) != len(y):
-        raise UsageError(f"X has {len(X)} rows but y has {len(y)}: pass features and target of the same rows.")
-    target = pd.Series(np.asarray(y).ravel() if not hasattr(y, "iloc") else y)
+    rows = X.shape[0] if hasattr(X, "shape") else len(X)  # sparse matrices have no len()
+    values = np.asarray(y)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values.ravel()
+    if values.ndim != 1:
+        raise UsageError(f"y has shape {values.shape}: %automl needs one target column.")
+    if rows != len(values):
+        raise UsageError(f"X has {rows} rows but y has {len(values)}: pass features and target of the same rows.")
+    target = pd.Series(values)
     if target.isna().any():
         raise UsageError(f"y has {int(target.isna().sum())} missing values: drop those rows or fill them first.")
-    frame = pd.DataFrame(X) if not hasattr(X, "dtypes") else X
-    if hasattr(frame, "select_dtypes"):
-        text = [str(c) for c in frame.columns if frame[c].dtype.kind not in "biuf"]
-        if text:
-            raise UsageError(
-                f"X has non-numeric columns ({', '.join(text[:5])}): encode them first "
-                f"(e.g. a OneHotEncoder in a Pipeline, or pd.get_dummies)."
-            )
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a DataFrame: name the columns to encode
+        text = [str(c) for c in X.columns if X[c].dtype.kind not in "biuf"]
+    elif hasattr(X, "dtype") and X.dtype.kind not in "biuf":
+        text = [f"an array of dtype {X.dtype}"]
+    elif not hasattr(X, "dtype"):
+        kind = np.asarray(X).dtype.kind
+        text = [] if kind in "biuf" else [f"values of dtype {np.asarray(X).dtype}"]
+    else:
+        text = []
+    if text:
+        raise UsageError(
+            f"X has non-numeric columns ({', '.join(text[:5])}): encode them first "
+            f"(e.g. a OneHotEncoder in a Pipeline, or pd.get_dummies)."
+        )
     numeric_target = target.dtype.kind in "biuf"
     detected = detect_task(target.to_numpy())
     if task == "regression" and not numeric_target:
@@ -519,7 +531,8 @@ def _search_families(
     floor_scores = cross_val_score(dummy, X, y, cv=cv, scoring=scoring)
     # the smallest training part of a CV split bounds k of a nearest-neighbour model
     max_neighbors = max(1, min(30, len(y) - math.ceil(len(y) / cv) - 1))
-    namespace = {"X": X, "y": y, "SEED": seed, "MAX_NEIGHBORS": max_neighbors, "tune": tune}
+    sparse = hasattr(X, "tocsr")  # scaling must not centre a sparse matrix (it would densify it)
+    namespace = {"X": X, "y": y, "SEED": seed, "MAX_NEIGHBORS": max_neighbors, "SPARSE": sparse, "tune": tune}
     result = AutoMLResult(
         task=task,
         scoring=scoring or ("accuracy" if task == "classification" else "r2"),
@@ -556,6 +569,10 @@ def _search_families(
         search = TuneResult(outcome.study, method, outcome.params, outcome.stop_reason, outcome.sampler)
         result.runs.append(FamilyRun(family, search, seconds))
         result._programs[family.name] = program
+        if search.best_trial is None:
+            reasons = [t.user_attrs["fail_reason"] for t in search.study.trials if "fail_reason" in t.user_attrs]
+            last_line = [line for line in (reasons[0] if reasons else "").splitlines() if line.strip()][-1:]
+            result.notes.append(f"{family.name}: no trial finished ({(last_line or [outcome.stop_reason])[0][:160]})")
         if outcome.stop_reason == "interrupted":
             result.notes.append("interrupted: the leaderboard has the families that ran")
             break
