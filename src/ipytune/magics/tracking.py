@@ -35,11 +35,13 @@ class TrackingMagics(Magics):
         table = runs(project)
         if table.empty:
             return table
+        column, ascending = _sort_key(table, args.sort, args.ascending)  # a bad --sort fails here, either way
         if _in_front_end(self.shell):  # the widget: table + parallel coordinates + curves
             from ipytune.widgets.compare import compare_runs
 
+            if args.sort is not None and column is not None and _numeric(table[column]):
+                return compare_runs(project, objective=column, maximize=not ascending)
             return compare_runs(project)
-        column, ascending = _sort_key(table, args.sort, args.ascending)
         if column is not None:
             table = table.sort_values(column, ascending=ascending, kind="stable", na_position="last")
         if not args.all:
@@ -100,6 +102,12 @@ def _project(name: str | None) -> str:
         known = ", ".join(projects()) or "none yet"
         raise UsageError(f"%compare_runs needs a project name (no search was tracked yet); projects: {known}.")
     return api.last_project
+
+
+def _numeric(column: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(column))
 
 
 def _sort_key(table: Any, sort: str | None, ascending: bool) -> tuple[str | None, bool]:
