@@ -139,11 +139,11 @@ def run_sklearn(problem: dict[str, Any], kind: str, budget: int, seed: int) -> t
     if kind == "GridSearchCV":
         params = parse_cell(FOREST).static_space({"tune": tune}, "grid", require=True)
         grid = {p.name: values for p, values in zip(params, budget_grid(params, budget), strict=True)}
-        search: Any = GridSearchCV(model, grid, cv=CV)
+        search: Any = GridSearchCV(model, grid, cv=CV, refit=False)  # ipytune's time has no refit either
     else:
         distributions = {name: randint(low, high + 1) for name, (low, high) in FOREST_RANGES.items()}
         distributions["max_features"] = uniform(0.1, 0.9)
-        search = RandomizedSearchCV(model, distributions, n_iter=budget, cv=CV, random_state=seed)
+        search = RandomizedSearchCV(model, distributions, n_iter=budget, cv=CV, random_state=seed, refit=False)
     search.fit(X, y)
     seconds = time.perf_counter() - started
     scores = search.cv_results_["mean_test_score"]
@@ -155,7 +155,7 @@ def at(curve: list[float], budget: int) -> float:
     return curve[min(budget, len(curve)) - 1] if curve else math.nan
 
 
-def measure(seeds: int, only: list[str] | None) -> dict[str, Any]:
+def measure(seeds: int, only: list[str] | None, methods: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name, problem in problems().items():
         if only and name not in only:
@@ -163,6 +163,8 @@ def measure(seeds: int, only: list[str] | None) -> dict[str, Any]:
         rows: dict[str, Any] = {}
         contenders = list(METHODS) + (["GridSearchCV", "RandomizedSearchCV"] if "X" in problem["ns"] else [])
         for method in contenders:
+            if methods and method not in methods:
+                continue
             best: dict[int, list[float]] = {b: [] for b in BUDGETS}
             trials: dict[int, int] = {}
             seconds: list[float] = []
@@ -227,6 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--problems", default=None, help="comma-separated subset of problems")
+    parser.add_argument("--methods", default=None, help="comma-separated subset of methods")
     parser.add_argument("--out", default=None, help="write the raw results (JSON) here")
     parser.add_argument("--report", default=None, help="print the Markdown tables of a results file and exit")
     args = parser.parse_args()
@@ -239,7 +242,11 @@ def main() -> None:
 
     warnings.filterwarnings("ignore")
     logging.getLogger("optuna").setLevel(logging.WARNING)
-    results = measure(args.seeds, args.problems.split(",") if args.problems else None)
+    results = measure(
+        args.seeds,
+        args.problems.split(",") if args.problems else None,
+        args.methods.split(",") if args.methods else None,
+    )
     if args.out:
         with open(args.out, "w") as handle:
             json.dump({"seeds": args.seeds, "results": results}, handle, indent=1)

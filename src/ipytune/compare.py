@@ -108,6 +108,30 @@ def make_budget_grid_sampler(params: Sequence[Param], budget: int, seed: int | N
 
 
 # -- the comparison -------------------------------------------------------------
+class _Timed:
+    """An observer whose own time is kept apart: a method's time is its search, not its display or tracking."""
+
+    def __init__(self, observer: Any) -> None:
+        self.observer = observer
+        self.seconds = 0.0
+
+    def _timed(self, hook: str, *args: Any) -> None:
+        started = time.perf_counter()
+        try:
+            getattr(self.observer, hook)(*args)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def start(self, study: Any, total: int) -> None:
+        self._timed("start", study, total)
+
+    def update(self, study: Any, trial: Any) -> None:
+        self._timed("update", study, trial)
+
+    def finish(self, study: Any, reason: str) -> None:
+        self._timed("finish", study, reason)
+
+
 @dataclass
 class MethodRun:
     """One search of the comparison: a method, a repetition, its study and its time."""
@@ -141,7 +165,8 @@ class Comparison:
     """What ``%%tune --compare`` returns (also ``tune.last``).
 
     ``runs`` holds every search; ``summary`` (best per method, median and
-    range over repetitions, time), ``curves`` (long table of best-so-far per
+    range over repetitions, time: the search's wall time without the
+    progress display and tracking), ``curves`` (long table of best-so-far per
     trial) and ``curve_table()`` (side by side at a few trial counts) are
     DataFrames ready to plot.
     """
@@ -317,9 +342,10 @@ def compare_methods(
                 note = ""
             study = open_study(run_settings, sampler)
             outcome = SearchOutcome(study=study, sampler=sampler, params=params)
+            watched = [_Timed(observer) for observer in observers_for(method)]
             started = time.perf_counter()
-            outcome = run_search(program, user_ns, run_settings, outcome, observers_for(method))
-            seconds = time.perf_counter() - started
+            outcome = run_search(program, user_ns, run_settings, outcome, watched)
+            seconds = time.perf_counter() - started - sum(w.seconds for w in watched)
             result = TuneResult(study, method, params, outcome.stop_reason, sampler, outcome.trials_run)
             comparison.runs.append(MethodRun(method, repeat, seed, result, seconds, note))
             if outcome.error is not None:
