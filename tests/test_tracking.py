@@ -46,6 +46,13 @@ def test_every_trial_is_a_run_with_params_settings_and_metrics(ip, trackio_dir):
     assert (table["duration"] > 0).all()
 
 
+def test_a_tracked_search_prints_no_trackio_banner(ip, trackio_dir, capsys):
+    search(ip, "--method random --trials 3 --study banner")
+    printed = capsys.readouterr()
+    assert "trackio" not in (printed.out + printed.err).lower()  # no "* Trackio project initialized" per trial
+    assert len(runs("banner")) == 3
+
+
 def test_reported_values_are_logged_at_their_steps(ip, trackio_dir):
     result = search(ip, "--method random --trials 2 --seed 0 --study steps")
     history = metric_history("steps", metric="objective")
