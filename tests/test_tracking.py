@@ -74,6 +74,9 @@ def test_runs_are_readable_by_trackios_own_api(ip, trackio_dir):
     assert all(r.config["_Group"] == "gridded" for r in found)
     logs = SQLiteStorage.get_logs("gridded", found[0].name)
     assert logs[-1]["objective"] == found[0].config["a"]
+    # what the dashboard asks for: metric names and the last step of each run
+    assert SQLiteStorage.get_all_metrics_for_run("gridded", run_id=found[0].id) == ["duration", "objective", "state"]
+    assert SQLiteStorage.get_max_steps_for_runs("gridded") == dict.fromkeys((r.id for r in found), 0)
     assert (trackio_dir / "gridded.db").exists()
 
 
