@@ -25,8 +25,8 @@ def trackio_dir() -> Path:
     Resolved without importing trackio (about a second), as huggingface_hub does.
     """
     configured = os.environ.get("TRACKIO_DIR")
-    if configured:
-        return Path(configured)
+    if configured:  # absolute: the writer thread must not follow later os.chdir calls
+        return Path(configured).expanduser().absolute()
     hf_home = os.environ.get("HF_HOME") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join("~", ".cache"), "huggingface"
     )
