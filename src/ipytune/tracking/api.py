@@ -75,7 +75,8 @@ class TrackedRun:
         if reason:
             summary["fail_reason"] = reason
         self._submit([(max(self._next_step - 1, 0), summary, now())])
-        writer.flush()
+        if not writer.flush() and self.failures.error is None:
+            self.failures.record(TimeoutError("the trackio writer did not finish in time"), 1)
         self.warn_if_failed()
 
     def _submit(self, rows: list[tuple[int, dict[str, Any], str]]) -> None:

@@ -29,10 +29,9 @@ from typing import Any
 from ipytune.errors import IpytuneWarning
 from ipytune.tracking.home import trackio_dir
 from ipytune.tracking.records import Environment, Failures, RunRows, iso, metric_value, now, run_name
-from ipytune.tracking.writer import writer
+from ipytune.tracking.writer import FLUSH_TIMEOUT, writer
 
 DEFAULT_METRIC = "objective"
-FLUSH_TIMEOUT = 120.0  # seconds finish() waits for the writer before warning
 
 
 @dataclass
@@ -92,7 +91,7 @@ class TrackingObserver:
             for trial in study.get_trials(deepcopy=False):
                 if trial.number > self._last_known and trial.number not in self._seen and trial.state.name == "FAIL":
                     self._submit(trial)
-        flushed = writer.flush(FLUSH_TIMEOUT)
+        flushed = writer.flush()
         self.warn_if_failed(flushed)
 
     # -- tune.log inside a trial ------------------------------------------------------

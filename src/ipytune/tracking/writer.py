@@ -23,6 +23,7 @@ from pathlib import Path
 from ipytune.tracking.records import RunRows
 
 GATHER = 0.05  # seconds the writer waits for more runs before writing a batch
+FLUSH_TIMEOUT = 120.0  # seconds a flush waits at most (trackio's lock alone gives up after 10 s)
 EXIT_FLUSH_TIMEOUT = 30.0
 
 
@@ -53,7 +54,7 @@ class RunWriter:
             self._thread = threading.Thread(target=self._work, name="ipytune-trackio-writer", daemon=True)
             self._thread.start()
 
-    def flush(self, timeout: float | None = None) -> bool:
+    def flush(self, timeout: float | None = FLUSH_TIMEOUT) -> bool:
         """Wait until every run submitted so far is written (or failed); False on timeout."""
         with self._cond:
             target = self._submitted
