@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import math
 import platform
 import subprocess
 import time
@@ -258,6 +259,20 @@ def test_tune_track_records_a_training_loop(ip, trackio_dir):
     assert "env.python" in table.columns
     assert metric_history("loops", metric="loss")["step"].tolist() == [0, 1, 2, 3]
     assert ip.user_ns["tracked"].project == "loops"
+
+
+def test_tune_log_keeps_nan_infinity_and_numpy_scalars(ip, trackio_dir):
+    run(
+        ip,
+        "import numpy as np\n"
+        "with tune.track(project='odd-values'):\n"
+        "    tune.log({'loss': float('nan'), 'ratio': float('inf'), 'count': np.int64(3), 'acc': np.float32(0.5)})",
+    )
+    row = runs("odd-values").iloc[0]
+    assert math.isnan(row["loss"])
+    assert row["ratio"] == math.inf
+    assert row["count"] == 3
+    assert row["acc"] == 0.5
 
 
 def test_tune_track_records_a_failing_cell_and_reraises(ip, trackio_dir):

@@ -10,6 +10,7 @@ project: its dashboard and ``trackio.Api`` read it like any other.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,12 +24,13 @@ _ready: set[Path] = set()  # databases whose schema init_db has checked in this 
 
 def write_runs(folder: Path, project: str, runs: Sequence[RunRows]) -> None:
     """Write ``runs`` (all of one project) in one transaction; raises whatever trackio or SQLite raised."""
-    import orjson
     from trackio.sqlite_storage import SQLiteStorage
     from trackio.utils import serialize_values, to_json_safe
 
     def dumps(values: dict[str, Any]) -> bytes:
-        return orjson.dumps(serialize_values(to_json_safe(values)))  # type: ignore[no-untyped-call]
+        # trackio's own encoding: NaN/inf become strings, everything else plain JSON (trackio reads it with orjson)
+        safe = serialize_values(to_json_safe(values))  # type: ignore[no-untyped-call]
+        return json.dumps(safe, separators=(",", ":"), allow_nan=False).encode()
 
     metric_rows = [
         (timestamp, run.run_id, run.name, step, dumps(metrics), uuid.uuid4().hex)
