@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
@@ -23,3 +24,42 @@ def test_a_journal_written_by_ipytune_is_read_by_optuna_alone(tmp_path: Path) ->
     reread = optuna.load_study(study_name="s", storage=JournalStorage(JournalFileBackend(str(path))))
 
     assert ([t.value for t in reread.trials], reread.best_value) == ([3.0, 1.0, 2.0], 1.0)
+
+
+def test_enqueued_trials_are_asked_first_in_order_however_long_the_study(tmp_path: Path) -> None:
+    """The journal storage finds WAITING trials without scanning the study; it must still find all of them."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = open_storage(str(tmp_path / "studies.journal"))
+    study = optuna.create_study(study_name="q", storage=storage)
+    asked = []
+    for batch in ([], [1.0, 2.0], [], [3.0], [4.0, 5.0, 6.0]):
+        for x in batch:
+            study.enqueue_trial({"x": x})
+        for _ in range(len(batch) + 2):  # the enqueued ones, then two sampled ones
+            trial = study.ask()
+            asked.append(trial.suggest_float("x", 0, 10))
+            study.tell(trial, 0.0)
+    enqueued = [asked[i] for i in (2, 3, 8, 11, 12, 13)]
+
+    assert enqueued == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+def test_another_process_sees_waiting_trials_enqueued_here(tmp_path: Path) -> None:
+    path = str(tmp_path / "studies.journal")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name="w", storage=open_storage(path))
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    study.enqueue_trial({"x": 7.0})
+
+    other = optuna.load_study(study_name="w", storage=JournalStorage(JournalFileBackend(path)))
+    trial = other.ask()
+
+    assert trial.suggest_float("x", 0, 10) == 7.0
+
+
+def test_an_unknown_study_is_optunas_own_error(tmp_path: Path) -> None:
+    storage = open_storage(str(tmp_path / "studies.journal"))
+
+    with pytest.raises(KeyError):
+        storage.get_all_trials(12345, deepcopy=False, states=(optuna.trial.TrialState.WAITING,))

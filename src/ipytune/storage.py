@@ -39,7 +39,6 @@ def open_storage(spec: str | None) -> Any:
 
 def _make(key: str) -> Any:
     import optuna
-    from optuna.storages import JournalStorage
 
     if key == "memory":
         return optuna.storages.InMemoryStorage()
@@ -51,7 +50,7 @@ def _make(key: str) -> Any:
     path = Path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(_journal_backend(str(path)))
+        return _journal_storage(_journal_backend(str(path)))
     except OSError as error:
         raise UsageError(f"--storage {key}: cannot write there ({error.strerror}).") from None
 
@@ -85,3 +84,45 @@ def _journal_backend(path: str) -> Any:
                 self._flush_lock.release()
 
     return FlushedJournalFileBackend(path)
+
+
+def _journal_storage(backend: Any) -> Any:
+    """Optuna's ``JournalStorage``, with the WAITING-trial lookup of every ``study.ask()`` kept O(1).
+
+    ``ask`` first looks for enqueued (WAITING) trials. ``InMemoryStorage`` remembers
+    where the first one may be; ``JournalStorage`` scans every trial of the study,
+    so a trial's cost grew with the study (about 1.5 ms more per trial at 10,000
+    trials). A trial is WAITING only from its creation until it is first run, and
+    trials are appended in order, so the scan can start at the first one that was
+    still WAITING last time. Everything else is Optuna's own code.
+    """
+    import copy
+
+    from optuna.storages import JournalStorage
+    from optuna.trial import TrialState
+
+    waiting_only = (TrialState.WAITING,)
+
+    class IndexedJournalStorage(JournalStorage):
+        def __init__(self, backend: Any) -> None:
+            super().__init__(backend)
+            self._first_maybe_waiting: dict[int, int] = {}  # study id -> index into its trials
+
+        def get_all_trials(self, study_id: int, deepcopy: bool = True, states: Any = None) -> list[Any]:
+            replay = getattr(self, "_replay_result", None)
+            if states != waiting_only or not hasattr(replay, "_study_id_to_trial_ids"):
+                return super().get_all_trials(study_id, deepcopy=deepcopy, states=states)
+            waiting: list[Any] = []
+            with self._thread_lock:  # not reentrant: no call to super() while holding it
+                self._sync_with_backend()
+                ids = replay._study_id_to_trial_ids.get(study_id)
+                if ids is not None:
+                    start = self._first_maybe_waiting.get(study_id, 0)
+                    trials = replay._trials
+                    waiting = [trials[i] for i in ids[start:] if trials[i].state == TrialState.WAITING]
+                    self._first_maybe_waiting[study_id] = waiting[0].number if waiting else len(ids)
+            if ids is None:  # an unknown study: Optuna's own error
+                return super().get_all_trials(study_id, deepcopy=deepcopy, states=states)
+            return copy.deepcopy(waiting) if deepcopy else waiting
+
+    return IndexedJournalStorage(backend)
