@@ -52,14 +52,17 @@ class CommPump:
             except zmq.Again:
                 return
             try:
+                # Only peek: a full deserialize records the signature, and the kernel would
+                # then reject the message it is handed back as a replay.
                 idents, rest = session.feed_identities(frames, copy=False)
-                msg = session.deserialize(rest, content=True, copy=False)
+                peek = session.deserialize(rest, content=False, copy=False)
+                ours = peek["header"]["msg_type"] == "comm_msg" and (
+                    session.unpack(peek["content"]).get("comm_id") == self.comm_id
+                )
             except Exception:
-                self.held.append(frames)  # not ours to judge: the kernel will log it as before
-                continue
-            content = msg.get("content") or {}
-            if msg["header"]["msg_type"] == "comm_msg" and content.get("comm_id") == self.comm_id:
-                self.kernel.comm_manager.comm_msg(None, idents, msg)
+                ours = False  # not ours to judge: the kernel will handle (or log) it as before
+            if ours:
+                self.kernel.comm_manager.comm_msg(None, idents, session.deserialize(rest, content=True, copy=False))
                 self.delivered += 1
             else:
                 self.held.append(frames)

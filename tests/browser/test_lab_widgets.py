@@ -1,0 +1,145 @@
+"""examples/widgets.ipynb in JupyterLab, in headless chromium: every widget renders, the
+front-end controls work, and what the front-end does reaches Python."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+RUN_TIMEOUT = 240_000  # ms: the whole notebook, on a loaded 2-core machine
+
+
+def _last_output(page: Any) -> Any:
+    return page.locator(".jp-Notebook .jp-Cell").last.locator(".jp-OutputArea-output")
+
+
+def _rerun_last_cell(page: Any) -> None:
+    page.evaluate(
+        """() => { const nb = window.jupyterapp.shell.currentWidget;
+          nb.content.activeCellIndex = nb.content.widgets.length - 1;
+          window.jupyterapp.commands.execute('notebook:run-cell'); }"""
+    )
+
+
+def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        lab.open_notebook(page, "widgets.ipynb")
+        lab.run_all(page)
+        expect(_last_output(page)).to_contain_text("explorer frame:", timeout=RUN_TIMEOUT)
+
+        # every widget rendered
+        expect(page.locator(".ipytune-coverage")).to_have_count(2)
+        expect(page.locator(".ipytune-gp")).to_have_count(3)
+        expect(page.locator(".ipytune-dashboard")).to_have_count(3)
+        expect(page.locator(".ipytune-parcoords")).to_have_count(2)
+        expect(page.locator(".ipytune-gp .ipytune-mean").first).to_be_attached()
+        expect(page.locator(".ipytune-gp .ipytune-heatmap").first).to_be_attached()
+        expect(page.locator(".ipytune-dashboard .ipytune-trial").first).to_be_attached()
+        expect(page.locator(".ipytune-dashboard .ipytune-progress-text").first).to_contain_text("15 / 15")
+        expect(page.locator(".ipytune-compare .bqplot path.line").first).to_be_attached()  # bqplot marks
+
+        # Step and Play change the frame
+        gp = page.locator(".ipytune-gp").first
+        label = gp.locator(".ipytune-frame-label")
+        expect(label).to_contain_text("step 1 / 8")
+        gp.locator(".ipytune-step").click()
+        expect(label).to_contain_text("step 2 / 8")
+        gp.locator(".ipytune-play").click()
+        expect(label).to_contain_text("step 4 / 8", timeout=10_000)
+        gp.locator(".ipytune-play").click()  # pause
+        frame = int(re.search(r"step (\d+)", label.inner_text()).group(1)) - 1  # type: ignore[union-attr]
+
+        # coverage budget slider
+        cov = page.locator(".ipytune-coverage").first
+        cov.locator(".ipytune-budget-up").click()
+        expect(cov.locator(".ipytune-budget-label")).to_have_text("10 trials each")
+
+        # brushing the objective axis filters the table; clicking rows selects runs
+        compare = page.locator(".ipytune-parcoords").last
+        rows = compare.locator("tr.ipytune-run")
+        expect(rows).to_have_count(10)
+        hit = compare.locator(".ipytune-pc-axis[data-axis='objective'] .ipytune-pc-hit")
+        for _ in range(3):  # Lab may still be scrolling the cell into place: drag again if it missed
+            hit.scroll_into_view_if_needed()
+            page.wait_for_timeout(300)
+            box = hit.bounding_box()
+            assert box is not None
+            x = box["x"] + box["width"] / 2
+            page.mouse.move(x, box["y"] + 6)
+            page.mouse.down()
+            page.mouse.move(x, box["y"] + box["height"] * 0.3, steps=5)
+            page.mouse.up()
+            if compare.locator(".ipytune-pc-brush").count() == 1:
+                break
+        expect(compare.locator(".ipytune-pc-brush")).to_have_count(1)
+        visible = rows.count()
+        assert 0 < visible < 10, f"the brush kept {visible} of 10 runs"
+        rows.nth(0).click()
+        chosen = rows.nth(0).get_attribute("data-run")
+        expect(rows.nth(0)).to_have_class(re.compile("ipytune-selected"))
+        expect(page.locator(".ipytune-compare").last.locator(".bqplot text.mainheading").first).to_have_text(
+            "loss: 1 run"
+        )
+
+        for name, locator in [
+            ("coverage-explorer", cov),
+            ("gp-explorer", gp),
+            ("gp-explorer-2d", page.locator(".ipytune-gp").nth(1)),
+            ("search-dashboard", page.locator(".ipytune-dashboard").first),
+            ("compare-runs", page.locator(".ipytune-compare").last),
+        ]:
+            locator.scroll_into_view_if_needed()
+            locator.screenshot(path=str(artifacts / f"{name}.png"))
+
+        # what the front-end did is now in the kernel: the last cell prints the synced traits
+        _rerun_last_cell(page)
+        out = _last_output(page)
+        expect(out).to_contain_text(f"explorer frame: {frame}", timeout=30_000)
+        expect(out).to_contain_text(f"shown after brushing: {visible}")
+        expect(out).to_contain_text(f"selected: ['{chosen}']")
+        expect(out).to_contain_text("coverage budget: 10")
+        page.screenshot(path=str(artifacts / "lab-widgets.png"))
+        lab.shutdown_kernel(page)
+    finally:
+        page.close()
+
+
+def test_stop_button_ends_the_search_after_the_current_trial(lab: Any, browser: Any, artifacts: Path) -> None:
+    from playwright.sync_api import expect
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("%load_ext ipytune"),
+        nbformat.v4.new_code_cell(
+            "%%tune --method random --trials 400 --storage memory --no-refit --no-track\n"
+            "import time\nx = tune.float(0, 1)\ntime.sleep(0.05)\nx"
+        ),
+        nbformat.v4.new_code_cell("print('after:', tune.last.stop_reason, len(tune.last.trials))"),
+    ]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (Path(lab.root) / "stop.ipynb").write_text(json.dumps(notebook))
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    try:
+        lab.open_notebook(page, "stop.ipynb")
+        lab.run_all(page)
+        board = page.locator(".ipytune-dashboard")
+        expect(board.locator(".ipytune-stop")).to_be_enabled(timeout=60_000)
+        expect(board.locator(".ipytune-trial")).not_to_have_count(0, timeout=30_000)
+        board.locator(".ipytune-stop").click()
+        # the next cell ran too: the messages read while the search ran were handed back in order
+        out = _last_output(page)
+        expect(out).to_contain_text("after: stopped", timeout=60_000)
+        trials = int(re.search(r"after: stopped (\d+)", out.inner_text()).group(1))  # type: ignore[union-attr]
+        assert trials < 400
+        expect(board.locator(".ipytune-progress-text")).to_contain_text("stopped")
+        board.screenshot(path=str(artifacts / "search-dashboard-stopped.png"))
+        lab.shutdown_kernel(page)
+    finally:
+        page.close()
