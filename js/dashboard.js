@@ -44,7 +44,7 @@ function render({ model, el }) {
       (status === "running" ? ` · ETA ${seconds(model.get("eta"))}` : ` · ${status}`);
     el.dataset.status = status;
     const canStop = model.get("can_stop") && status === "running";
-    stop.style.display = status === "running" || model.get("stop_requested") ? "" : "none";
+    stop.style.display = status === "running" ? "" : "none";
     if (!model.get("stop_requested")) stop.disabled = !canStop;
     stop.title = model.get("stop_note") || "End the search after the current trial";
     const c = model.get("counts") || {};

@@ -116,10 +116,10 @@ class Lab:
 def lab(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(ROOT / "examples" / "widgets.ipynb", root / "widgets.ipynb")
-    settings = root / ".lab-settings"
-    (settings / "overrides").mkdir(parents=True)
+    settings = root / ".lab-settings"  # no "Jupyter news" pop-up over the widgets
+    (settings / "app").mkdir(parents=True)
     overrides = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
-    (settings / "overrides" / "overrides.json").write_text(json.dumps(overrides))
+    (settings / "app" / "overrides.json").write_text(json.dumps(overrides))
     env = dict(os.environ, TRACKIO_DIR=str(root / "trackio"), JUPYTERLAB_SETTINGS_DIR=str(settings / "user"))
     env["JUPYTER_CONFIG_DIR"] = str(root / ".jupyter")
     port = _free_port()
@@ -128,7 +128,7 @@ def lab(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[La
         [
             sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser", f"--port={port}",
             "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-            f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True",
+            f"--ServerApp.root_dir={root}", "--LabApp.news_url=None", "--LabApp.expose_app_in_browser=True", f"--LabApp.app_settings_dir={settings / 'app'}",
         ],
         cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

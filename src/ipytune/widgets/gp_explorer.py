@@ -245,6 +245,9 @@ def _frame(
             next_query = {**queries[0], **{k: nxt[k] for k in names}} if full_grid else dict(nxt)
             m, s = optimizer.predict([next_query], return_std=True, fit_gp=False)
             next_acq = float(np.nan_to_num(acquisition.base_acq(m, s), nan=0.0)[0])
+        # the same GP at the observed points: the mean interpolates them, σ vanishes there
+        at_points = [optimizer.space.array_to_params(p) for p in optimizer.space.params]
+        obs_mean, obs_std = optimizer.predict(at_points, return_std=True, fit_gp=False)
     keys = list(optimizer.space.keys)
     params = np.asarray(optimizer.space.params)
     targets = np.asarray(optimizer.space.target) * sign
@@ -254,6 +257,8 @@ def _frame(
         "mean": _r(np.asarray(mean) * sign),
         "std": _r(std),
         "acq": _r(acq),
+        "obs_mean": _r(np.asarray(obs_mean) * sign),
+        "obs_std": _r(obs_std),
         "next": None if nxt is None else [float(nxt[n]) for n in names],
         "next_acq": next_acq,
         "best": float(np.max(targets) if sign > 0 else np.min(targets)),
