@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
@@ -26,7 +28,7 @@ def test_mean_interpolates_the_observations_and_sigma_vanishes_there(lecture: di
 
 def test_the_marked_acquisition_maximum_is_the_point_registered_next(lecture: dict) -> None:
     frames = lecture["frames"]
-    for frame, after in zip(frames, frames[1:], strict=False):
+    for frame, after in itertools.pairwise(frames):
         assert after["points"][0][-1] == pytest.approx(frame["next"][0], abs=1e-5)
         # bayes_opt maximises the acquisition over the continuous space: no grid point beats it
         assert frame["next_acq"] >= max(frame["acq"]) - 1e-3 * (abs(max(frame["acq"])) + 1)

@@ -165,7 +165,7 @@ def _frame(xs: Any, ys: Any, values: Any, maximize: bool) -> dict[str, Any]:
         "value": _r(values),
         "distinct_x": len(set(np.round(np.asarray(xs, dtype=float), 9))),
         "distinct_y": len(set(np.round(np.asarray(ys, dtype=float), 9))),
-        "best": float(values[best]) if best >= 0 else None,
+        "best": _r([values[best]])[0] if best >= 0 else None,
         "best_index": best,
     }
 
