@@ -25,11 +25,11 @@ MAX_PARAM_AXES = 8
 MAX_CURVES = 12
 
 
-class ParallelCoordinates(anywidget.AnyWidget):  # type: ignore[misc]
+class ParallelCoordinates(anywidget.AnyWidget):
     _esm = bundle("parcoords")
     title = traitlets.Unicode("").tag(sync=True)
     runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    groups = traitlets.List().tag(sync=True)
+    groups = traitlets.List(traitlets.Unicode()).tag(sync=True)
     columns = traitlets.List(traitlets.Dict()).tag(sync=True)  # {name, kind, values, labels?}
     brushes = traitlets.Dict().tag(sync=True)  # axis name -> [low, high], set by the front-end
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -128,7 +128,7 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
             for v in values:
                 running = v if running is None else (max(running, v) if self.maximize else min(running, v))
                 best.append(running)
-            xs.append(list(range(1, len(best) + 1)))
+            xs.append([float(i) for i in range(1, len(best) + 1)])
             ys.append(best)
             labels.append(group or "(no group)")
         self._set_lines(self.best, xs, ys, labels)

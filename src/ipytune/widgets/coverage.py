@@ -23,7 +23,7 @@ BACKGROUND = 40
 PEAK = 0.71  # between the points of small grids, as in the paper's figure
 
 
-class CoverageExplorer(anywidget.AnyWidget):  # type: ignore[misc]
+class CoverageExplorer(anywidget.AnyWidget):
     """Sample sets per budget (``data``) and the budget shown (``budget_index``)."""
 
     _esm = bundle("coverage")

@@ -22,7 +22,7 @@ STATE_CODES = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2}
 POLL_INTERVAL = 0.1  # seconds between looks for a Stop click
 
 
-class SearchDashboard(anywidget.AnyWidget):  # type: ignore[misc]
+class SearchDashboard(anywidget.AnyWidget):
     _esm = bundle("dashboard")
     title = traitlets.Unicode("").tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
@@ -69,7 +69,7 @@ class LiveDashboard(_Tracker):
         if show:
             from IPython.display import display
 
-            display(self.widget)
+            display(self.widget)  # type: ignore[no-untyped-call]
 
     # -- engine observer ----------------------------------------------------------------------------
     def start(self, study: Any, total: int) -> None:

@@ -28,7 +28,7 @@ MAX_STUDY_FRAMES = 40
 ACQUISITIONS = ("ucb", "ei")
 
 
-class GPExplorer(anywidget.AnyWidget):  # type: ignore[misc]
+class GPExplorer(anywidget.AnyWidget):
     """Frames of a GP search (``data``) and the one shown (``frame``)."""
 
     _esm = bundle("gp_explorer")
@@ -111,7 +111,7 @@ def study_frames(result: Any, params: str | Sequence[str] | None = None) -> dict
 
     from ipytune.space import ChoiceParam
 
-    sampler = getattr(result, "sampler", None)
+    sampler: Any = getattr(result, "sampler", None)
     if getattr(result, "method", None) != "gp" or not hasattr(sampler, "optimizer"):
         raise UsageError(
             "gp_explorer() needs the result of a %%tune --method gp search run in this session "
@@ -161,6 +161,7 @@ def study_frames(result: Any, params: str | Sequence[str] | None = None) -> dict
 class _Grid:
     def __init__(self, axes: list[np.ndarray]) -> None:
         self.axes = axes
+        self.points: list[tuple[float, ...]]
         if len(axes) == 1:
             self.points = [(float(x),) for x in axes[0]]
         else:  # row-major with x fastest: points[j * nx + i] = (x[i], y[j])
