@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlparse
 CACHE = Path(__file__).resolve().parents[2] / ".npm-packs"
 
 # cdnjs serves a few libraries under its own paths: map them onto npm packages.
-CDNJS = {"require.js": ("requirejs", "require.js")}
+CDNJS = {"require.js": ("requirejs", "require.js"), "jquery": ("jquery", "dist/jquery.min.js")}
 NPM_CDNS = ("cdn.jsdelivr.net", "unpkg.com")
 
 

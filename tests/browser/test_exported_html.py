@@ -27,10 +27,11 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     notebook = execute_notebook("widgets.ipynb", workdir, timeout=300, store_widget_state=True)
     executed = workdir / "executed.ipynb"
     nbformat.write(notebook, executed)
-    subprocess.run(
-        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(executed), "--output", "widgets.html"],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    for kind in ("html", "slides"):
+        subprocess.run(
+            [sys.executable, "-m", "jupyter", "nbconvert", "--to", kind, str(executed), "--output", "widgets"],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
     return workdir / "widgets.html"
 
 
@@ -85,3 +86,31 @@ def test_every_widget_renders_and_steps_without_a_kernel(browser: Any, exported:
     assert f"bqplot@{bqplot.Figure()._model_module_version}" in specs
     assert not cdn.missing, cdn.missing
     assert not [e for e in errors if "ipytune" in e], errors
+
+
+def test_reveal_slides_play_without_a_kernel(browser: Any, exported: Path, artifacts: Path) -> None:
+    """``jupyter nbconvert --to slides``: reveal.js from the CDN, the explorer steps in the slide."""
+    from playwright.sync_api import expect
+
+    page, cdn, _ = _open(browser, exported.with_name("widgets.slides.html"))
+    try:
+        expect(page.locator(".reveal .slides")).to_be_attached(timeout=60_000)
+        gp = page.locator(".ipytune-gp").first
+        expect(gp.locator(".ipytune-mean")).to_be_attached(timeout=60_000)
+        # walk to the explorer's slide with the keyboard, as a lecturer would
+        index = page.evaluate(
+            """() => [...document.querySelectorAll('.reveal .slides > section')]
+                 .findIndex(s => s.querySelector('.ipytune-gp'))"""
+        )
+        page.locator(".reveal").click(position={"x": 5, "y": 5})
+        for _ in range(index):
+            page.keyboard.press("ArrowRight")
+        label = gp.locator(".ipytune-frame-label")
+        expect(label).to_contain_text("step 1 /")
+        expect(gp.locator(".ipytune-step")).to_be_visible()
+        gp.locator(".ipytune-step").click()
+        expect(label).to_contain_text("step 2 /")
+        page.screenshot(path=str(artifacts / "exported-slides.png"))
+    finally:
+        page.close()
+    assert any(spec.startswith("reveal.js@") for spec in cdn.served.values())
