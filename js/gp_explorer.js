@@ -83,7 +83,7 @@ function draw1d(parent, data, f, showTruth) {
   const xs = data.grid;
   const lo = f.mean.map((m, k) => m - 2 * f.std[k]);
   const hi = f.mean.map((m, k) => m + 2 * f.std[k]);
-  const root = svg("svg", { class: "ipytune-gp-svg", width: W, height: H_TOP + H_ACQ + 10 }, parent);
+  const root = svg("svg", { class: "ipytune-gp-svg", width: W + 110, height: H_TOP + H_ACQ + 10 }, parent);
   const sx = linear(data.bounds[0][0], data.bounds[0][1], M.left, W - M.right);
   const sy = linear(...extent(lo, hi, f.targets, showTruth ? data.truth : null), H_TOP - M.bottom, M.top);
   axes(root, sx, sy, { ylabel: "objective" });
@@ -104,10 +104,13 @@ function draw1d(parent, data, f, showTruth) {
   svg("path", { class: "ipytune-acq", d: pathD(xs, f.acq, sx, ay), fill: "none", stroke: "#f58518", "stroke-width": 2 }, g);
   if (f.next)
     svg("path", { class: "ipytune-acq-max", d: star(sx(f.next[0]), ay(f.next_acq), 7), fill: "#e45756" }, g);
-  const legend = svg("g", { transform: `translate(${W - 190}, ${M.top + 4})` }, root);
-  [["#222", "observed"], ["#4c78a8", "GP mean ± 2σ"], ["#e45756", "next point"]].forEach(([c, t], k) => {
-    svg("rect", { x: 0, y: k * 14, width: 10, height: 10, fill: c }, legend);
-    svg("text", { x: 14, y: k * 14 + 9, "font-size": 10 }, legend).textContent = t;
+  // legend in the plot's right margin, clear of the curves
+  const legend = svg("g", { class: "ipytune-legend", transform: `translate(${W + 8}, ${M.top + 4})` }, root);
+  const items = [["#222", "observed"], ["#4c78a8", "GP mean ± 2σ"], ["#e45756", "next point"], ["#f58518", "acquisition"]];
+  if (showTruth && data.truth) items.splice(2, 0, ["#888", "true function"]);
+  items.forEach(([c, t], k) => {
+    svg("rect", { x: 0, y: k * 15, width: 10, height: 10, fill: c }, legend);
+    svg("text", { x: 14, y: k * 15 + 9, "font-size": 10 }, legend).textContent = t;
   });
 }
 
