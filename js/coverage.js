@@ -41,7 +41,7 @@ function render({ model, el }) {
     const vals = [];
     for (const p of data.panels || []) for (const f of p.frames) vals.push(...f.value);
     const vrange = extent(vals);
-    for (const p of data.panels || []) panel(row, data, p.title, p.frames[Math.min(i, p.frames.length - 1)], vrange);
+    for (const p of data.panels || []) panel(row, data, p.title, p.frames[Math.min(i, p.frames.length - 1)], vrange, budgets[i]);
   }
   model.on("change:budget_index", draw);
   model.on("change:data", draw);
@@ -53,13 +53,13 @@ function colour(v, [lo, hi]) {
   return `hsl(${Math.round(240 - 240 * Math.max(0, Math.min(1, t)))}, 70%, 45%)`;
 }
 
-function panel(parent, data, name, f, vrange) {
+function panel(parent, data, name, f, vrange, budget) {
   const box = html("div", { class: "ipytune-cov-panel", "data-name": name }, parent);
   const best = f.best_index >= 0 ? `best ${fmt(f.best)}` : "no trial";
   const [ax, ay] = data.axes;
   html("div", { class: "ipytune-title" }, box, name);
   html("div", { class: "ipytune-cov-stats" }, box,
-    `${f.x.length} trials · ${f.distinct_x} distinct ${ax.name} · ${f.distinct_y} distinct ${ay.name} · ${best}`);
+    `${f.x.length} trials${f.x.length < budget && data.background ? ` (${budget - f.x.length} left: no full grid row)` : ""} · ${f.distinct_x} distinct ${ax.name} · ${f.distinct_y} distinct ${ay.name} · ${best}`);
   const area = html("div", { style: `position:relative; width:${LEFT + SIZE + 10}px; height:${SIZE + STRIP + 34}px` }, box);
   if (data.background) {
     const holder = html("div", { style: `position:absolute; left:${LEFT}px; top:0; opacity:0.55` }, area);
@@ -82,16 +82,16 @@ function panel(parent, data, name, f, vrange) {
     const m = data.marginals;
     const my = linear(...extent(m.x.values), stripY + STRIP - 8, stripY + 2);
     svg("path", { d: pathD(m.x.at, m.x.values, sx, my), fill: "none", stroke: "#999" }, gx);
-    const mx = linear(...extent(m.y.values), 2, STRIP - 6);
+    const mx = linear(...extent(m.y.values), 16, 56);
     svg("path", { d: pathD(m.y.values, m.y.at, mx, sy), fill: "none", stroke: "#999" }, gy);
   }
   svg("text", { x: LEFT + SIZE / 2, y: SIZE + STRIP + 30, "text-anchor": "middle", "font-size": 10, fill: "#555" }, root).textContent =
     `${ax.name}: ${f.distinct_x} values tried`;
-  svg("text", { x: 10, y: SIZE / 2, "text-anchor": "middle", "font-size": 10, fill: "#555", transform: `rotate(-90 10 ${SIZE / 2})` }, root).textContent =
+  svg("text", { x: 8, y: SIZE / 2, "text-anchor": "middle", "font-size": 10, fill: "#555", transform: `rotate(-90 8 ${SIZE / 2})` }, root).textContent =
     `${ay.name}: ${f.distinct_y} values`;
   f.x.forEach((x, k) => {
     svg("line", { class: "ipytune-proj-tick", x1: sx(x), x2: sx(x), y1: stripY, y2: stripY + STRIP - 8, stroke: "#e45756", "stroke-opacity": 0.7 }, gx);
-    svg("line", { class: "ipytune-proj-tick", x1: 2 + 14, x2: STRIP - 6 + 14, y1: sy(f.y[k]), y2: sy(f.y[k]), stroke: "#e45756", "stroke-opacity": 0.7 }, gy);
+    svg("line", { class: "ipytune-proj-tick", x1: 16, x2: 56, y1: sy(f.y[k]), y2: sy(f.y[k]), stroke: "#e45756", "stroke-opacity": 0.7 }, gy);
   });
   f.x.forEach((x, k) => {
     const isBest = k === f.best_index;
