@@ -200,7 +200,7 @@ def summarise(row: dict[str, Any], direction: str) -> str:
         ran = row.get("trials", {}).get(str(budget))
         cells.append(_cell(values) + (f" ({ran} trials)" if ran is not None and ran != budget else ""))
     wall = statistics.median(row["seconds"])
-    return " | ".join(cells) + f" | {wall:.1f}"
+    return " | ".join(cells) + (f" | {wall:.2f}" if wall < 10 else f" | {wall:.1f}")
 
 
 def _cell(values: list[float]) -> str:
