@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from IPython.core.error import UsageError
 
-from ipytune.widgets.gp_explorer import GPExplorer, gp_explorer, gp_frames
+from ipytune.widgets.gp import GPExplorer, gp_explorer, gp_frames
 from tests.conftest import run
 
 

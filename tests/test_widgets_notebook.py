@@ -26,7 +26,7 @@ def test_widgets_notebook_runs_fast_with_every_widget(tmp_path: Path, trackio_di
     state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     ids = {m["state"].get("_anywidget_id") for m in state.values()}
     assert {
-        "ipytune.widgets.gp_explorer.GPExplorer",
+        "ipytune.widgets.gp.GPExplorer",
         "ipytune.widgets.coverage.CoverageExplorer",
         "ipytune.widgets.dashboard.SearchDashboard",
         "ipytune.widgets.compare.ParallelCoordinates",

@@ -34,7 +34,7 @@ def test_every_front_end_is_built_and_used() -> None:
     from ipytune.widgets.compare import ParallelCoordinates
     from ipytune.widgets.coverage import CoverageExplorer
     from ipytune.widgets.dashboard import SearchDashboard
-    from ipytune.widgets.gp_explorer import GPExplorer
+    from ipytune.widgets.gp import GPExplorer
 
     for widget, name in [
         (GPExplorer, "gp_explorer"),
@@ -62,3 +62,14 @@ def test_terminal_ipython_shows_text_summaries(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "grid" in out.stdout and "3 distinct x" in out.stdout  # noqa: PT018
     assert "step 2: 4 observed" in out.stdout
+
+
+def test_public_names_survive_importing_the_submodules_first() -> None:
+    """Regression: a submodule named like a function (widgets.gp_explorer) replaced it with a module."""
+    probe = (
+        "import ipytune.widgets.gp, ipytune.widgets.coverage, ipytune.widgets.compare, ipytune.widgets.dashboard\n"
+        "import ipytune.widgets as w\n"
+        "print(all(callable(getattr(w, n)) for n in w.__all__))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "True"

@@ -180,7 +180,7 @@ class TuneResult:
     def gp_explorer(self, params: str | list[str] | None = None) -> Any:
         """The GP surrogate explorer on this ``--method gp`` search: one parameter (a 1-D slice)
         or two (heatmaps), the others fixed at the best trial; one frame per trial."""
-        from ipytune.widgets.gp_explorer import GPExplorer, study_frames
+        from ipytune.widgets.gp import GPExplorer, study_frames
 
         return GPExplorer(data=study_frames(self, params), show_truth=False)
 

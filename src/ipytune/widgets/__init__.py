@@ -25,8 +25,8 @@ __all__ = [
 ]
 
 _WHERE = {
-    "gp_explorer": "gp_explorer",
-    "GPExplorer": "gp_explorer",
+    "gp_explorer": "gp",
+    "GPExplorer": "gp",
     "coverage_explorer": "coverage",
     "CoverageExplorer": "coverage",
     "SearchDashboard": "dashboard",
@@ -35,6 +35,8 @@ _WHERE = {
 }
 
 
+# Submodule names differ from the function names: importing ipytune.widgets.gp must not
+# shadow the gp_explorer function with a module attribute.
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
