@@ -140,3 +140,12 @@ def test_every_family_is_tracked_in_one_project(ip: object, trackio_dir: object)
     )
     assert empty.winner == "logistic"  # type: ignore[attr-defined]
     assert "quiet" not in ipytune.tracking.runs.projects()
+
+
+def test_grid_method_searches_a_grid_of_about_the_budget() -> None:
+    from ipytune import automl
+
+    X, y = _xor(90)
+    result = automl(X, y, families=["logistic", "knn"], method="grid", trials=4, cv=3, storage="memory")
+    assert all(len(s.study.trials) <= 4 for s in result.searches.values())
+    assert any("grid" in note and "budget of 4" in note for note in result.notes)

@@ -522,8 +522,9 @@ def _search_families(
     from sklearn.model_selection import cross_val_score
 
     from ipytune.cell import parse_cell
+    from ipytune.compare import prepare_on_budget
     from ipytune.declarations import tune
-    from ipytune.engine import SearchSettings, prepare, run_search
+    from ipytune.engine import SearchSettings, run_search
     from ipytune.objective import Scoring, refit
     from ipytune.result import TuneResult
 
@@ -563,7 +564,10 @@ def _search_families(
             scoring=Scoring(data=("X", "y"), cv=cv, scoring=scoring),
         )
         started = time.perf_counter()
-        outcome = prepare(program, namespace, settings)
+        # grid: each family's space is coarsened to a grid of about --trials points, as --compare does
+        outcome, grid_note = prepare_on_budget(program, namespace, settings)
+        if grid_note:
+            result.notes.append(f"{family.name}: {grid_note}")
         outcome = run_search(program, namespace, settings, outcome, observers_for(family.name))
         seconds = time.perf_counter() - started
         search = TuneResult(outcome.study, method, outcome.params, outcome.stop_reason, outcome.sampler)

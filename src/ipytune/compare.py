@@ -107,6 +107,34 @@ def make_budget_grid_sampler(params: Sequence[Param], budget: int, seed: int | N
     return BudgetGridSampler()
 
 
+def prepare_on_budget(
+    program: CellProgram, user_ns: dict[str, Any], settings: SearchSettings, params: list[Param] | None = None
+) -> tuple[Any, str]:
+    """Like ``engine.prepare``, but grid gets a grid of at most ``settings.n_trials`` points.
+
+    Returns the prepared ``SearchOutcome`` and, for grid, a note saying which grid it is.
+    ``params`` is the space when the caller has already read it.
+    """
+    from ipytune.engine import DEFAULT_TRIALS, SearchOutcome, open_study, prepare
+
+    if settings.method != "grid":
+        if params is None:
+            return prepare(program, user_ns, settings), ""
+        from ipytune.engine import make_sampler
+
+        sampler = make_sampler(settings.method, params, settings.seed)
+        return SearchOutcome(study=open_study(settings, sampler), sampler=sampler, params=params), ""
+    if params is None:
+        params = program.static_space(user_ns, "grid", require=True)
+        if not params:
+            from ipytune.space import SpaceError
+
+            raise SpaceError("--method grid found no tune.int/float/choice declaration in the cell.")
+    sampler = make_budget_grid_sampler(params, settings.n_trials or DEFAULT_TRIALS, settings.seed)
+    outcome = SearchOutcome(study=open_study(settings, sampler), sampler=sampler, params=params)
+    return outcome, sampler.describe()
+
+
 # -- the comparison -------------------------------------------------------------
 class _Timed:
     """An observer whose own time is kept apart: a method's time is its search, not its display or tracking."""
@@ -305,7 +333,7 @@ def compare_methods(
     samplers with ``settings.seed + r`` (seed 0 when none is given), so every
     method sees the same seeds.
     """
-    from ipytune.engine import DEFAULT_TRIALS, SearchOutcome, make_sampler, open_study, run_search
+    from ipytune.engine import DEFAULT_TRIALS, run_search
     from ipytune.result import TuneResult
     from ipytune.space import SpaceError
 
@@ -334,14 +362,8 @@ def compare_methods(
                 n_trials=budget,
                 study_name=f"{prefix}-{method}" + (f"-r{repeat}" if repeats > 1 else ""),
             )
-            if method == "grid":
-                sampler = make_budget_grid_sampler(params, budget, seed)
-                note = sampler.describe()
-            else:
-                sampler = make_sampler(method, params, seed)
-                note = ""
-            study = open_study(run_settings, sampler)
-            outcome = SearchOutcome(study=study, sampler=sampler, params=params)
+            outcome, note = prepare_on_budget(program, user_ns, run_settings, params)
+            study, sampler = outcome.study, outcome.sampler
             watched = [_Timed(observer) for observer in observers_for(method)]
             started = time.perf_counter()
             outcome = run_search(program, user_ns, run_settings, outcome, watched)
