@@ -262,6 +262,8 @@ class Comparison:
         notes = sorted({r.note for r in self.runs if r.note})
         if self.repeats > 1:
             notes.append(f"each method ran {self.repeats} times (seeds differ); best shows the median [min, max]")
+        if self.runs:
+            notes.append("no refit: the notebook is left as it was; run the cell with the method you keep")
         return notes
 
     def headline(self) -> str:
