@@ -42,6 +42,7 @@ def test_leaderboard_has_every_family_over_the_dummy_floor(ip: object) -> None:
     text = repr(result)
     assert "recommendation:" in text
     assert "DummyClassifier" in text
+    assert "<table" in result._repr_html_()  # type: ignore[attr-defined]
     # every family is its own study, named under one prefix
     names = {s.study.study_name for s in result.searches.values()}  # type: ignore[attr-defined]
     assert len({n.rsplit("-", 1)[0] for n in names}) == 1

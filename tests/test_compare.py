@@ -44,6 +44,7 @@ def test_every_method_gets_the_same_budget(ip: object) -> None:
     assert "best so far" in text
     assert "budget of 12" in text
     assert ip.user_ns["tune"].last is comparison  # type: ignore[attr-defined]
+    assert "<table" in comparison._repr_html_()  # type: ignore[attr-defined]
 
 
 def test_best_so_far_curves_never_get_worse(ip: object) -> None:

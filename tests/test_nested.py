@@ -67,6 +67,7 @@ def test_outer_scores_are_scored_on_the_held_out_rows(ip: object) -> None:
     assert "gap" in text
     assert "optimism" in text
     assert ip.user_ns["tune"].last is result  # type: ignore[attr-defined]
+    assert "<table" in result._repr_html_()  # type: ignore[attr-defined]
 
 
 def test_regression_target_uses_plain_kfold(ip: object) -> None:
