@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -227,13 +226,14 @@ def nested_search(
         fold_settings = replace(settings, study_name=f"{prefix}-fold{index}")
         outcome = prepare(program, namespace, fold_settings)
         study = outcome.study
+        returned_a_number = _ReturnedANumber(study)
         outcome = run_search(
             program,
             namespace,
             fold_settings,
             outcome,
             observers_for(settings.method),
-            should_stop=partial(_returned_a_number, study),
+            should_stop=returned_a_number,
         )
         search = TuneResult(study, settings.method, outcome.params, outcome.stop_reason, outcome.sampler)
         if outcome.error is not None:
@@ -243,7 +243,7 @@ def nested_search(
                 f"{outcome.error[0].__name__} (traceback above); add --catch to record such trials as failed."
             )
             return result
-        if _returned_a_number(study):
+        if returned_a_number():
             raise UsageError(
                 "--nested needs the cell to end with an unfitted scikit-learn estimator (it is refitted and scored "
                 "on each outer fold); this cell returned a number."
@@ -262,6 +262,21 @@ def nested_search(
     return result
 
 
-def _returned_a_number(study: Any) -> bool:
-    """True once a complete trial was scored without cross-validation (the cell did not return an estimator)."""
-    return any(t.state.name == "COMPLETE" and "cv_scores" not in t.user_attrs for t in study.get_trials(deepcopy=False))
+class _ReturnedANumber:
+    """``should_stop`` for an inner search: true once a complete trial was scored without cross-validation.
+
+    Every trial runs the same cell, so the first complete trial decides, and the verdict is kept:
+    polling between trials stops reading the study once it is known.
+    """
+
+    def __init__(self, study: Any) -> None:
+        self.study = study
+        self.verdict: bool | None = None
+
+    def __call__(self) -> bool:
+        if self.verdict is None:
+            for trial in self.study.get_trials(deepcopy=False):
+                if trial.state.name == "COMPLETE":
+                    self.verdict = "cv_scores" not in trial.user_attrs
+                    break
+        return bool(self.verdict)
