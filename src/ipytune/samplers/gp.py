@@ -15,6 +15,8 @@ How ipytune's parameters map onto the package's parameter kinds:
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import warnings
 from collections.abc import Sequence
@@ -134,7 +136,8 @@ class BayesOptSampler(BaseSampler):
                 continue
             self._registered.add(trial.number)
             assert trial.value is not None
-            self.optimizer.register(params=self.to_bayes(trial.params), target=sign * trial.value)
+            with contextlib.redirect_stdout(io.StringIO()):  # bayes_opt prints a line per duplicate point
+                self.optimizer.register(params=self.to_bayes(trial.params), target=sign * trial.value)
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
         return self._search_space
