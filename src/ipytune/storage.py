@@ -109,7 +109,7 @@ def _journal_storage(backend: Any) -> Any:
             self._first_maybe_waiting: dict[int, int] = {}  # study id -> index into its trials
 
         def get_all_trials(self, study_id: int, deepcopy: bool = True, states: Any = None) -> list[Any]:
-            replay = getattr(self, "_replay_result", None)
+            replay: Any = getattr(self, "_replay_result", None)  # Optuna's private replay state
             if states != waiting_only or not hasattr(replay, "_study_id_to_trial_ids"):
                 return super().get_all_trials(study_id, deepcopy=deepcopy, states=states)
             waiting: list[Any] = []
