@@ -105,17 +105,23 @@ class CellProgram:
         return recorder.params
 
 
-def parse_cell(source: str, filename: str = "<tune-cell>") -> CellProgram:
-    """Parse ``source`` (plain Python) into a :class:`CellProgram`, or raise a one-line error."""
+MISSING_OBJECTIVE = (
+    "the cell's last line must be an expression: the objective to optimise "
+    "(e.g. `cross_val_score(model, X, y).mean()` or `score`)."
+)
+
+
+def parse_cell(source: str, filename: str = "<tune-cell>", missing_objective: str | None = None) -> CellProgram:
+    """Parse ``source`` (plain Python) into a :class:`CellProgram`, or raise a one-line error.
+
+    ``missing_objective`` is the message when the last line is not an expression.
+    """
     try:
         module = ast.parse(source, filename=filename)
     except SyntaxError as error:
         raise UsageError(f"the cell does not parse: {error.msg} (line {error.lineno}).") from None
     if not module.body or not isinstance(module.body[-1], ast.Expr):
-        raise UsageError(
-            "the cell's last line must be an expression: the objective to optimise "
-            "(e.g. `cross_val_score(model, X, y).mean()` or `score`)."
-        )
+        raise UsageError(missing_objective or MISSING_OBJECTIVE)
     declarations = _NameInference().run(module)
     _reject_duplicates(declarations)
     ast.fix_missing_locations(module)

@@ -131,6 +131,13 @@ class TuneOptions:
     project: str | None = None
     metric_name: str = "objective"
 
+    @property
+    def sampler_seed(self) -> int | None:
+        """--seed; with only --seeds, the first of them, so the whole search repeats."""
+        if self.seed is None and self.seeds:
+            return self.seeds[0]
+        return self.seed
+
 
 @tune_arguments
 def _signature(line: str) -> None:

@@ -13,6 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ipytune.magics._cells import compile_cell, show_user_traceback
 from ipytune.seeding import DEFAULT_SEED, check_seed
 
 DEFAULT_RUNS = 2
@@ -90,40 +91,18 @@ class SeedingMagics(Magics):
                 warn_only=args.warn_only,
             )
         except Exception as error:
-            self._show_user_traceback(program.filename)
+            show_user_traceback(self.shell, sys.exc_info(), program.filename)  # type: ignore[arg-type]
             raise UsageError(
                 f"%%repro: the cell raised {type(error).__name__} (traceback above), so there is nothing to compare."
             ) from None
 
-    def _show_user_traceback(self, filename: str) -> None:
-        """The traceback from the user's cell inward, without ipytune's own frames."""
-        etype, value, tb = sys.exc_info()
-        user_tb = tb
-        while user_tb is not None and user_tb.tb_frame.f_code.co_filename != filename:
-            user_tb = user_tb.tb_next
-        assert self.shell is not None
-        assert etype is not None
-        self.shell.showtraceback((etype, value, user_tb or tb), tb_offset=0)
-
     def _program(self, cell: str) -> Any:
-        import ast
-
-        from ipytune.cell import parse_cell
-
-        shell = self.shell
-        assert shell is not None
-        source = shell.transform_cell(cell)
-        try:
-            module = ast.parse(source)
-        except SyntaxError as error:
-            raise UsageError(f"the cell does not parse: {error.msg} (line {error.lineno}).") from None
-        if not module.body or not isinstance(module.body[-1], ast.Expr):
-            raise UsageError(
-                "%%repro compares the cell's last expression across runs: end the cell with the value "
-                "to compare (e.g. `loss`, `model.weight` or `predictions`)."
-            )
-        filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
-        return parse_cell(source, filename)
+        return compile_cell(
+            self.shell,
+            cell,
+            missing_objective="%%repro compares the cell's last expression across runs: end the cell with the "
+            "value to compare (e.g. `loss`, `model.weight` or `predictions`).",
+        )
 
 
 def _seed(text: str | None, what: str, default: int) -> int:

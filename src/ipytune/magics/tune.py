@@ -6,7 +6,7 @@ when a search runs, not when the extension loads.
 
 from __future__ import annotations
 
-from types import TracebackType
+import sys
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -14,6 +14,7 @@ from IPython.core.magic import Magics, cell_magic, magics_class
 from traitlets import Bool, Integer, Unicode
 
 from ipytune.declarations import tune as tune_api
+from ipytune.magics._cells import compile_cell, show_user_traceback
 from ipytune.magics.options import TuneOptions, parse_tune_line, tune_arguments
 
 
@@ -54,16 +55,13 @@ class TuneMagics(Magics):
         }
 
     def _search(self, options: TuneOptions, cell: str) -> Any:
-        from ipytune.cell import parse_cell
         from ipytune.engine import prepare, run_search
         from ipytune.objective import refit
         from ipytune.result import TuneResult
 
         shell = self.shell
         assert shell is not None
-        source = shell.transform_cell(cell)
-        filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
-        program = parse_cell(source, filename)
+        program = compile_cell(shell, cell)
         settings = _settings(options)
         user_ns = shell.user_ns
         if options.compare is not None or options.nested is not None:
@@ -77,7 +75,7 @@ class TuneMagics(Magics):
         tune_api.last = result
 
         if outcome.error is not None:
-            self._show_user_traceback(outcome.error, program.filename)
+            show_user_traceback(shell, outcome.error, program.filename)
             kept = sum(t.state.name == "COMPLETE" for t in outcome.study.get_trials(deepcopy=False))
             raise UsageError(
                 f"trial {outcome.error_trial} raised {outcome.error[0].__name__} (traceback above); "
@@ -88,7 +86,7 @@ class TuneMagics(Magics):
             try:
                 refit(program, user_ns, result.stored_best_params, settings.scoring, seed=settings.seed)
             except Exception:
-                self._show_user_traceback(_exc_info(), program.filename)
+                show_user_traceback(shell, sys.exc_info(), program.filename)  # type: ignore[arg-type]
                 raise UsageError(
                     "the refit with the best parameters failed (traceback above); "
                     "the search itself is kept in tune.last."
@@ -125,7 +123,7 @@ class TuneMagics(Magics):
             result = nested_search(program, user_ns, settings, options.nested, observers_for)
         tune_api.last = result
         if result.error is not None:
-            self._show_user_traceback(result.error, program.filename)
+            show_user_traceback(self.shell, result.error, program.filename)
             raise UsageError(result.error_message)
         return result
 
@@ -140,17 +138,6 @@ class TuneMagics(Magics):
                 return [dashboard, *trackers]
         return [make_progress(options.method, options.quiet, in_kernel=_in_kernel(self.shell)), *trackers]
 
-    def _show_user_traceback(
-        self, error: tuple[type[BaseException], BaseException, TracebackType], filename: str
-    ) -> None:
-        """Show the traceback from the user's cell inward, without ipytune's own frames."""
-        etype, value, tb = error
-        user_tb: TracebackType | None = tb
-        while user_tb is not None and user_tb.tb_frame.f_code.co_filename != filename:
-            user_tb = user_tb.tb_next
-        assert self.shell is not None
-        self.shell.showtraceback((etype, value, user_tb or tb), tb_offset=0)
-
 
 def _settings(options: TuneOptions) -> Any:
     from ipytune.engine import SearchSettings
@@ -161,8 +148,7 @@ def _settings(options: TuneOptions) -> Any:
         n_trials=options.trials,
         timeout=options.timeout,
         direction=options.direction,
-        # --seeds without --seed: the first seed also seeds the sampler, so the search repeats.
-        seed=options.seed if options.seed is not None or not options.seeds else options.seeds[0],
+        seed=options.sampler_seed,
         seeds=options.seeds,
         deterministic=options.deterministic,
         study_name=options.study,
@@ -171,12 +157,6 @@ def _settings(options: TuneOptions) -> Any:
         scoring=Scoring(data=options.data, cv=options.cv, scoring=options.scoring),
         prune=options.prune,
     )
-
-
-def _exc_info() -> Any:
-    import sys
-
-    return sys.exc_info()
 
 
 def _live_dashboard(method: str) -> Any:
@@ -199,14 +179,13 @@ def _trackers(options: TuneOptions) -> list[Any]:
         return []
     from ipytune.tracking.observer import TrackingObserver, TrackSettings
 
-    seed = options.seed if options.seed is not None or not options.seeds else options.seeds[0]
     return [
         TrackingObserver(
             TrackSettings(
                 method=options.method,
                 project=options.project,
                 metric_name=options.metric_name,
-                seed=seed,
+                seed=options.sampler_seed,
                 seeds=options.seeds,
             )
         )
