@@ -406,14 +406,26 @@ def test_ipython_syntax_in_the_cell_is_transformed(ip, tmp_path: Path):
 
 def test_help_lists_every_option_cleanly(ip):
     doc = ip.find_cell_magic("tune").__doc__
-    for option in ("--method", "--trials", "--timeout", "--seed", "--study", "--storage", "--no-refit", "--data", "--catch"):
+    for option in (
+        "--method",
+        "--trials",
+        "--timeout",
+        "--seed",
+        "--study",
+        "--storage",
+        "--no-refit",
+        "--data",
+        "--catch",
+    ):
         assert option in doc
     assert "option_strings" not in doc  # a stray % in a help string makes argparse dump its internals
 
 
 def test_gp_on_a_small_integer_space_prints_no_duplicate_point_lines(ip, capsys):
     """Int/categorical spaces make bayes_opt re-suggest points; its per-duplicate print must not reach the user."""
-    result = run(ip, "%%tune --method gp --trials 15 --seed 0 --storage memory --quiet\nk = tune.int(1, 3)\n-(k - 2) ** 2")
+    result = run(
+        ip, "%%tune --method gp --trials 15 --seed 0 --storage memory --quiet\nk = tune.int(1, 3)\n-(k - 2) ** 2"
+    )
     assert result.best_params == {"k": 2}
     assert len(result.trials) == 15  # more trials than points: duplicates were registered
     assert "not unique" not in capsys.readouterr().out

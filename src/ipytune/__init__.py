@@ -12,7 +12,18 @@ from typing import Any
 from ipytune._version import __version__
 from ipytune.declarations import tune
 
-__all__ = ["__version__", "automl", "load_ipython_extension", "metric_history", "runs", "seed_everything", "seed_worker", "seeded_generator", "tune"]
+__all__ = [
+    "__version__",
+    "automl",
+    "load_ipython_extension",
+    "metric_history",
+    "reset_seed",
+    "runs",
+    "seed_everything",
+    "seed_worker",
+    "seeded_generator",
+    "tune",
+]
 
 # Public names loaded on first use: name -> module that defines it.
 _LAZY = {

@@ -89,7 +89,9 @@ _ARGUMENTS = [
         metavar="METHODS",
         help="Run the cell with each method on the same budget, e.g. --compare grid,random,gp,tpe.",
     ),
-    argument("--repeats", type=int, default=None, help="With --compare: repetitions per method (seeds seed, seed+1, ...)."),
+    argument(
+        "--repeats", type=int, default=None, help="With --compare: repetitions per method (seeds seed, seed+1, ...)."
+    ),
     argument("--quiet", action="store_true", help="No live progress; show only the summary."),
     argument("--no-track", dest="track", action="store_const", const=False, help="Do not record trials in trackio."),
     argument("--project", default=None, help="trackio project for the trials' runs (default: the study name)."),
@@ -236,9 +238,13 @@ def _validate_honest(options: TuneOptions) -> None:
         if options.nested < 2:
             raise UsageError(f"--nested {options.nested}: the outer loop needs at least 2 folds.")
         if options.data is None:
-            raise UsageError("--nested needs --data X y: the outer folds split that data (the cell ends with an estimator).")
+            raise UsageError(
+                "--nested needs --data X y: the outer folds split that data (the cell ends with an estimator)."
+            )
         if options.compare is not None:
-            raise UsageError("--nested and --compare do not combine: compare methods first, then nest the one you keep.")
+            raise UsageError(
+                "--nested and --compare do not combine: compare methods first, then nest the one you keep."
+            )
     if options.repeats < 1:
         raise UsageError(f"--repeats {options.repeats}: run at least 1 repetition.")
     if options.repeats > 1 and options.compare is None:
