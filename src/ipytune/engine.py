@@ -22,6 +22,11 @@ import optuna
 from IPython.core.error import UsageError
 from optuna.trial import FrozenTrial, TrialState
 
+try:
+    from optuna.study._tell import _tell_with_warning
+except ImportError:  # pragma: no cover - a future Optuna may move it
+    _tell_with_warning = None
+
 from ipytune.cell import CellProgram
 from ipytune.objective import BadObjective, Scoring, evaluate
 from ipytune.samplers.gp import BayesOptSampler
@@ -226,7 +231,7 @@ def _loop(
                 outcome.stop_reason = "grid exhausted"
                 return
             state, value = _run_one(program, user_ns, settings, trial, outcome)
-            finished = study.tell(trial, value, state=state)
+            finished = _tell(study, trial, value, state)
             trial = None
             outcome.trials_run += 1
             for observer in observers:
@@ -243,6 +248,18 @@ def _loop(
         if trial is not None:  # never leave a trial RUNNING in the storage
             study.tell(trial, state=TrialState.FAIL)
         raise
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, value: float | None, state: TrialState) -> FrozenTrial:
+    """``study.tell`` without the deep copy of the finished trial that Optuna makes for its caller.
+
+    That copy is about 15 µs, a quarter of a random-search trial; observers only read the
+    trial. Falls back to the public ``tell`` if Optuna's internal function moves.
+    """
+    if _tell_with_warning is None:
+        return study.tell(trial, value, state=state)
+    _tell_with_warning(study, trial, value, state)
+    return study._storage.get_trial(trial._trial_id)
 
 
 def _run_one(

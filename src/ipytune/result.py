@@ -94,26 +94,26 @@ class TuneResult:
         """One row per trial: number, state, value, duration (s), one column per parameter."""
         import pandas as pd
 
-        rows = []
-        for t in self.study.get_trials(deepcopy=False):
-            duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete else None
-            row = {"number": t.number, "state": t.state.name, "value": t.value, "duration": duration}
-            if "seed_std" in t.user_attrs:  # --seeds: value is the mean over seeds
-                row["std"] = t.user_attrs["seed_std"]
-            row.update(t.params)
-            if "fail_reason" in t.user_attrs:
-                row["fail_reason"] = t.user_attrs["fail_reason"]
-            rows.append(row)
+        rows = [_row(t) for t in self.study.get_trials(deepcopy=False)]
         columns = ["number", "state", "value", "duration"]
         if any("std" in row for row in rows):
             columns.insert(3, "std")
         return pd.DataFrame(rows, columns=columns + [c for c in _union(rows) if c not in columns])
 
+    def ranked(self, n: int = SUMMARY_ROWS) -> list[optuna.trial.FrozenTrial]:
+        """The ``n`` best complete trials, best first (ties in trial order)."""
+        from optuna.trial import TrialState
+
+        done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        return sorted(done, key=lambda t: t.value, reverse=self.maximize)[:n]
+
     def top(self, n: int = SUMMARY_ROWS) -> pd.DataFrame:
         """The ``n`` best complete trials, best first."""
-        done = self.trials[self.trials["state"] == "COMPLETE"]
-        ranked = done.sort_values("value", ascending=not self.maximize, kind="stable").head(n)
-        return ranked.drop(columns=[c for c in ("state", "fail_reason") if c in ranked]).reset_index(drop=True)
+        import pandas as pd
+
+        rows = [_row(t, summary=True) for t in self.ranked(n)]
+        columns = [c for c in ("number", "value", "std", "duration") if any(c in row for row in rows)]
+        return pd.DataFrame(rows, columns=columns + [c for c in _union(rows) if c not in columns])
 
     # -- display ------------------------------------------------------------------
     def headline(self) -> str:
@@ -191,15 +191,30 @@ class TuneResult:
         data = study_coverage([self] if other is None else [self, other], x, y)
         return CoverageExplorer(data=data, budget_index=len(data["budgets"]) - 1)
 
+    def _summary_table(self) -> tuple[list[str], list[list[str]]]:
+        """Header and formatted cells of the best trials, without pandas (shown after every search)."""
+        rows = [_row(t, summary=True) for t in self.ranked()]
+        header = [c for c in ("number", "value", "std", "duration") if any(c in row for row in rows)]
+        header += [c for c in _union(rows) if c not in header]
+        return header, [[_duration(row[c]) if c == "duration" else _cell(row.get(c)) for c in header] for row in rows]
+
     def __repr__(self) -> str:
         lines = [self.headline()] + [f"  ({note})" for note in self.notes()]
         if self.best_trial is not None:
-            lines.append(self.top().to_string(index=False))
+            header, cells = self._summary_table()
+            widths = [max(len(text) for text in column) for column in zip(header, *cells, strict=True)]
+            for row in [header, *cells]:
+                lines.append("  ".join(text.rjust(width) for text, width in zip(row, widths, strict=True)))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes())
-        table = "" if self.best_trial is None else self.top().to_html(index=False, float_format="%.6g")
+        table = ""
+        if self.best_trial is not None:
+            header, cells = self._summary_table()
+            head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+            body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in cells)
+            table = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         return (
             f"<div class='ipytune-result'><b>{html.escape(self.headline())}</b>"
             f"{f'<ul>{notes}</ul>' if notes else ''}{table}</div>"
@@ -211,6 +226,39 @@ def _spread(trial: optuna.trial.FrozenTrial) -> str:
     if "seed_std" not in trial.user_attrs:
         return ""
     return f" ± {trial.user_attrs['seed_std']:.3g} over {len(trial.user_attrs.get('seed_values', []))} seeds"
+
+
+def _row(t: optuna.trial.FrozenTrial, summary: bool = False) -> dict[str, Any]:
+    """One trial as a row: number, state, value, [std,] duration (s), its parameters[, fail_reason].
+
+    ``summary`` leaves out what a table of the best (complete) trials does not need.
+    """
+    duration = (
+        (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+    )
+    row: dict[str, Any] = {"number": t.number} if summary else {"number": t.number, "state": t.state.name}
+    row["value"] = t.value
+    if "seed_std" in t.user_attrs:  # --seeds: value is the mean over seeds
+        row["std"] = t.user_attrs["seed_std"]
+    row["duration"] = duration
+    row.update(t.params)
+    if not summary and "fail_reason" in t.user_attrs:
+        row["fail_reason"] = t.user_attrs["fail_reason"]
+    return row
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds * 1000:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
 
 
 def _union(rows: list[dict[str, Any]]) -> list[str]:
