@@ -8,6 +8,7 @@ so instead of guessing a value.
 
 from __future__ import annotations
 
+import builtins  # the methods `int` and `float` shadow the builtins in annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -36,12 +37,26 @@ class Tune:
         return "<ipytune.tune: tune.int / tune.float / tune.choice / tune.report; tune.last = last result>"
 
     # -- declarations -------------------------------------------------------------
-    def int(self, low: int, high: int, step: int = 1, log: bool = False, *, name: str | None = None) -> Any:
+    def int(
+        self,
+        low: builtins.int,
+        high: builtins.int,
+        step: builtins.int = 1,
+        log: bool = False,
+        *,
+        name: str | None = None,
+    ) -> Any:
         """An integer in ``[low, high]`` (both included), every ``step``, optionally log-scaled."""
         return self._draw(IntParam(self._require_name(name, "int"), low, high, step, log))
 
     def float(
-        self, low: float, high: float, step: float | None = None, log: bool = False, *, name: str | None = None
+        self,
+        low: builtins.float,
+        high: builtins.float,
+        step: builtins.float | None = None,
+        log: bool = False,
+        *,
+        name: str | None = None,
     ) -> Any:
         """A float in ``[low, high]``; ``step`` makes it discrete, ``log`` samples on a log scale."""
         return self._draw(FloatParam(self._require_name(name, "float"), low, high, step, log))
@@ -51,7 +66,7 @@ class Tune:
         return self._draw(ChoiceParam(self._require_name(name, "choice"), options))  # type: ignore[arg-type]
 
     # -- inside a trial -----------------------------------------------------------
-    def report(self, value: float, step: int) -> None:
+    def report(self, value: builtins.float, step: builtins.int) -> None:
         """Report an intermediate ``value`` at ``step``; with a pruner on, an unpromising trial stops here."""
         trial = self._trial
         if trial is None or isinstance(trial, _Recorder) or not hasattr(trial, "should_prune"):
@@ -63,7 +78,7 @@ class Tune:
             raise optuna.TrialPruned(f"pruned at step {step} (value {float(value):.6g})")
 
     # -- tracking -------------------------------------------------------------------
-    def log(self, metrics: dict[str, Any], step: int | None = None) -> None:
+    def log(self, metrics: dict[str, Any], step: builtins.int | None = None) -> None:
         """Add ``metrics`` to the current trial's trackio run (outside a search: a run of its own)."""
         from ipytune.tracking.api import log
 

@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 try:
     from optuna.study._tell import _tell_with_warning
 except ImportError:  # pragma: no cover - a future Optuna may move it
-    _tell_with_warning = None
+    _tell_with_warning = None  # type: ignore[assignment]
 
 from ipytune.cell import CellProgram
 from ipytune.objective import BadObjective, Scoring, evaluate
@@ -134,7 +134,7 @@ def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -
             storage=storage,
             sampler=sampler,
             pruner=make_pruner(settings.prune),
-            direction=settings.direction,
+            direction=optuna.study.StudyDirection[settings.direction.upper()],
             load_if_exists=True,
         )
     if study.direction.name.lower() != settings.direction:

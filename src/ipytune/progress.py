@@ -109,7 +109,7 @@ class WidgetProgress(_Tracker):
         self.bar = widgets.IntProgress(min=0, max=1, value=0, description=method, bar_style="info")
         self.label = widgets.HTML()
         self.box = widgets.HBox([self.bar, self.label])
-        display(self.box)
+        display(self.box)  # type: ignore[no-untyped-call]
 
     def draw(self, final: str | None = None) -> None:
         self.bar.max = max(self.total, 1)

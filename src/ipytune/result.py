@@ -105,7 +105,7 @@ class TuneResult:
         from optuna.trial import TrialState
 
         done = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        return sorted(done, key=lambda t: t.value, reverse=self.maximize)[:n]
+        return sorted(done, key=_value, reverse=self.maximize)[:n]
 
     def top(self, n: int = SUMMARY_ROWS) -> pd.DataFrame:
         """The ``n`` best complete trials, best first."""
@@ -245,6 +245,11 @@ def _row(t: optuna.trial.FrozenTrial, summary: bool = False) -> dict[str, Any]:
     if not summary and "fail_reason" in t.user_attrs:
         row["fail_reason"] = t.user_attrs["fail_reason"]
     return row
+
+
+def _value(trial: optuna.trial.FrozenTrial) -> float:
+    assert trial.value is not None  # a complete single-objective trial has one
+    return trial.value
 
 
 def _duration(seconds: float | None) -> str:

@@ -152,7 +152,7 @@ class SeedReport:
         if not self.quiet:
             from IPython.display import display
 
-            display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)
+            display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)  # type: ignore[no-untyped-call]
 
     def _repr_html_(self) -> str:
         body = "".join(

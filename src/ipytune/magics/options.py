@@ -105,7 +105,8 @@ def tune_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
     """Apply every ``%%tune`` argument to ``func`` (so ``%%tune?`` lists them)."""
     for decorator in reversed(_ARGUMENTS):
         func = decorator(func)
-    return magic_arguments()(func)
+    decorated: Callable[..., Any] = magic_arguments()(func)
+    return decorated
 
 
 @dataclass
@@ -161,7 +162,7 @@ def parse_tune_line(
         study=args.study,
         storage=args.storage or defaults.get("storage") or None,
         refit=defaults.get("refit", True) if args.refit is None else args.refit,
-        data=tuple(args.data) if args.data else None,  # type: ignore[arg-type]
+        data=(args.data[0], args.data[1]) if args.data else None,
         cv=args.cv if args.cv is not None else defaults.get("cv", 5),
         scoring=args.scoring,
         catch=args.catch,

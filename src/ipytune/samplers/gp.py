@@ -31,36 +31,42 @@ from ipytune.space import ChoiceParam, FloatParam, IntParam, Param
 
 
 class _Axis:
-    """One parameter as bayes_opt sees it: its bound, and the maps to and from it."""
+    """One parameter as bayes_opt sees it: its bound, and the maps to and from it.
+
+    ``values`` is set when bayes_opt sees an index into them (choices and stepped
+    ranges); ``constant`` when there is only one value, which bayes_opt never sees.
+    """
 
     def __init__(self, param: Param) -> None:
         self.param = param
-        self.constant: Any = None
-        self.values: list[Any] | None = None  # set when bayes_opt sees an index into these
+        self.values: list[Any] | None = None
+        self.log = False
+        self.bound: Any
         if isinstance(param, ChoiceParam):
             self.values = list(param.labels)
-            self.bound: Any = tuple(range(len(self.values)))
-            if len(self.values) == 1:
-                self.constant = self.values[0]
+            self.bound = tuple(range(len(self.values)))
         elif param.step is not None and not (isinstance(param, IntParam) and param.step == 1):
             self.values = param.grid_values()
             self.bound = (0, len(self.values) - 1, int)
-            if len(self.values) == 1:
-                self.constant = self.values[0]
         elif param.log:
+            self.log = True
             self.bound = (math.log(param.low), math.log(param.high))
         elif isinstance(param, IntParam):
             self.bound = (param.low, param.high, int)
         else:
             self.bound = (param.low, param.high)
-        if self.constant is None and isinstance(param, (IntParam, FloatParam)) and param.low == param.high:
-            self.constant = param.low
+        if self.values is not None:
+            self.constant: Any = self.values[0] if len(self.values) == 1 else None
+        else:
+            assert not isinstance(param, ChoiceParam)
+            self.constant = param.low if param.low == param.high else None
 
     def to_param(self, x: Any) -> Any:
         p = self.param
         if self.values is not None:
             return self.values[int(x)]
-        if p.log:
+        assert not isinstance(p, ChoiceParam)
+        if self.log:
             value = math.exp(float(x))
             if isinstance(p, IntParam):
                 return min(max(round(value), p.low), p.high)
@@ -70,12 +76,12 @@ class _Axis:
         return float(x)
 
     def to_bayes(self, value: Any) -> Any:
-        p = self.param
-        if self.values is not None:
-            if isinstance(p, FloatParam):
-                return min(range(len(self.values)), key=lambda i: abs(self.values[i] - value))
-            return self.values.index(value)
-        if p.log:
+        values = self.values
+        if values is not None:
+            if isinstance(self.param, FloatParam):  # stored floats may differ in the last digits
+                return min(range(len(values)), key=lambda i: abs(values[i] - value))
+            return values.index(value)
+        if self.log:
             return math.log(value)
         return value
 
