@@ -1,4 +1,4 @@
-"""The house style is checked in CI: ruff's lint rules and formatting (pyproject.toml) hold."""
+"""The house style is checked in CI: ruff's lint rules and formatting, and mypy strict (pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -16,4 +16,10 @@ PATHS = ["src", "tests", "benchmarks"]
 @pytest.mark.parametrize("command", [["ruff", "check", *PATHS], ["ruff", "format", "--check", *PATHS]])
 def test_ruff(command):
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+
+
+@pytest.mark.skipif(shutil.which("mypy") is None, reason="mypy is in the dev extra")
+def test_mypy_strict():
+    done = subprocess.run(["mypy"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
