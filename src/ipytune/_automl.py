@@ -16,12 +16,13 @@ from __future__ import annotations
 import html
 import math
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
+
+from ipytune.storage import fresh_study_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -484,7 +485,7 @@ def automl(
         def observers_for(name: str) -> list[Any]:
             return [make_progress(name, quiet, in_kernel=False)]
 
-    prefix = study or f"automl-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    prefix = study or fresh_study_name("automl")
     options: dict[str, Any] = {
         "method": method,
         "trials": trials,

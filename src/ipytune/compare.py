@@ -13,12 +13,12 @@ from __future__ import annotations
 import html
 import math
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ipytune.space import STATIC_METHODS, ChoiceParam, FloatParam, IntParam, Param
+from ipytune.storage import fresh_study_name
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -349,7 +349,7 @@ def compare_methods(
         )
     if settings.scoring.data is not None:
         settings.scoring.check_data(user_ns)
-    prefix = settings.study_name or f"compare-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    prefix = settings.study_name or fresh_study_name("compare")
     base_seed = settings.seed if settings.seed is not None else 0
     comparison = Comparison(
         budget=budget, methods=tuple(methods), repeats=repeats, maximize=settings.direction == "maximize"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from ipytune.objective import BadObjective, Scoring, evaluate
 from ipytune.samplers.gp import BayesOptSampler
 from ipytune.samplers.grid import FastGridSampler
 from ipytune.space import METHODS, PRUNERS, STATIC_METHODS, Param
-from ipytune.storage import open_storage
+from ipytune.storage import fresh_study_name, open_storage
 
 DEFAULT_TRIALS = 20
 METHOD_ATTR = "ipytune:method"
@@ -127,7 +126,7 @@ def make_pruner(name: str) -> optuna.pruners.BasePruner:
 def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
     """Create the study, or load it when ``--study`` names one that exists (resume)."""
     storage = open_storage(settings.storage)
-    name = settings.study_name or f"{settings.method}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    name = settings.study_name or fresh_study_name(settings.method)
     with quiet_optuna():
         study = optuna.create_study(
             study_name=name,

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import html
 import math
-import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
+
+from ipytune.storage import fresh_study_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -212,7 +212,7 @@ def nested_search(
     x_name, y_name = scoring.data
     X, y = user_ns[x_name], user_ns[y_name]
     splitter, stratified = outer_splitter(y, k, settings.seed)
-    prefix = settings.study_name or f"nested-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+    prefix = settings.study_name or fresh_study_name("nested")
     result = NestedResult(
         k=k,
         stratified=stratified,

@@ -22,6 +22,14 @@ DEFAULT_STORAGE = os.path.join(".ipytune", "studies.journal")
 _open: dict[str, Any] = {}
 
 
+def fresh_study_name(kind: str) -> str:
+    """A new study's name when --study is not given: what it is, when, and a short unique tail."""
+    import time
+    import uuid
+
+    return f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
 def storage_key(spec: str | None) -> str:
     spec = (spec or DEFAULT_STORAGE).strip()
     if spec == "memory" or "://" in spec:

@@ -6,8 +6,6 @@ when the magic runs so that ``%load_ext`` stays cheap.
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -15,6 +13,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from ipytune.space import METHODS
+from ipytune.storage import fresh_study_name
 
 
 @magics_class
@@ -62,7 +61,7 @@ class AutoMLMagics(Magics):
             raise UsageError(f"--data names {', '.join(missing)}, which the notebook has not defined yet.")
         X, y = (shell.user_ns[name] for name in args.data)
         families = [f.strip() for f in args.families.split(",") if f.strip()] if args.families else None
-        prefix = args.study or f"automl-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        prefix = args.study or fresh_study_name("automl")
         return automl(
             X,
             y,

@@ -16,6 +16,7 @@ from traitlets import Bool, Integer, Unicode
 from ipytune.declarations import tune as tune_api
 from ipytune.magics._cells import compile_cell, show_user_traceback
 from ipytune.magics.options import TuneOptions, parse_tune_line, tune_arguments
+from ipytune.storage import fresh_study_name
 
 
 @magics_class
@@ -99,12 +100,10 @@ class TuneMagics(Magics):
         Their studies share a prefix (``--study`` or a fresh name) and their trials go to one trackio
         project named by it (unless ``--project``), one group per study.
         """
-        import time
-        import uuid
         from dataclasses import replace
 
         kind = "compare" if options.compare is not None else "nested"
-        prefix = settings.study_name or f"{kind}-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        prefix = settings.study_name or fresh_study_name(kind)
         settings = replace(settings, study_name=prefix)
         tracked = replace(options, project=options.project or prefix)
 
