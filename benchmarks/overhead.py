@@ -115,7 +115,7 @@ def make_storage(kind: str, folder: str) -> Any:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    from ipytune.storage import _journal_backend, _journal_storage
+    from ipytune.search.storage import _journal_backend, _journal_storage
 
     if kind == "memory":
         return optuna.storages.InMemoryStorage()

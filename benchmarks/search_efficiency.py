@@ -4,13 +4,13 @@ Problems: two scikit-learn datasets (breast_cancer, digits) with a RandomForest
 scored by 3-fold CV accuracy (maximise), and two synthetic functions, Branin
 and Hartmann-6 (minimise; optima 0.397887 and -3.32237).
 
-ipytune's grid, random, gp and tpe run through ``ipytune.compare`` (the code
+ipytune's grid, random, gp and tpe run through ``ipytune.honest.compare`` (the code
 behind ``%%tune --compare``), so each is an ordinary Optuna study. On the
 datasets, scikit-learn's GridSearchCV and RandomizedSearchCV run on the same
 budget, the same parameter ranges and the same CV folds.
 
 Grid at budget B is the grid of at most B points that ``--compare`` builds
-(``ipytune.compare.budget_grid``); run whole, it does not depend on the seed,
+(``ipytune.honest.compare.budget_grid``); run whole, it does not depend on the seed,
 so it runs once per budget. The other methods run 40 trials per seed and are
 read at 10, 20 and 40 trials (best so far).
 
@@ -100,11 +100,11 @@ def problems() -> dict[str, dict[str, Any]]:
 
 def run_ipytune(problem: dict[str, Any], method: str, budget: int, seed: int) -> tuple[list[float], float]:
     """Best-so-far curve and wall time of one ipytune search."""
-    from ipytune.cell import parse_cell
-    from ipytune.compare import compare_methods
-    from ipytune.declarations import tune
-    from ipytune.engine import SearchSettings
-    from ipytune.objective import Scoring
+    from ipytune.honest.compare import compare_methods
+    from ipytune.search.cell import parse_cell
+    from ipytune.search.declarations import tune
+    from ipytune.search.engine import SearchSettings
+    from ipytune.search.trial import Scoring
 
     program = parse_cell(problem["cell"])
     namespace = dict(problem["ns"], tune=tune)
@@ -129,9 +129,9 @@ def run_sklearn(problem: dict[str, Any], kind: str, budget: int, seed: int) -> t
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
-    from ipytune.cell import parse_cell
-    from ipytune.compare import budget_grid
-    from ipytune.declarations import tune
+    from ipytune.honest.compare import budget_grid
+    from ipytune.search.cell import parse_cell
+    from ipytune.search.declarations import tune
 
     X, y = problem["ns"]["X"], problem["ns"]["y"]
     model = RandomForestClassifier(random_state=0)

@@ -73,8 +73,8 @@ def test_repeats_show_the_spread_over_seeds(ip: object) -> None:
 
 
 def test_budget_grid_fits_the_budget() -> None:
-    from ipytune.compare import budget_grid
-    from ipytune.space import ChoiceParam, FloatParam, IntParam
+    from ipytune.honest.compare import budget_grid
+    from ipytune.search.space import ChoiceParam, FloatParam, IntParam
 
     params = [FloatParam("lr", 1e-4, 1e-1, log=True), IntParam("depth", 1, 3), ChoiceParam("k", ("a", "b"))]
     values = budget_grid(params, 40)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from ipytune.cell import parse_cell
-from ipytune.declarations import tune
-from ipytune.space import ChoiceParam, FloatParam, IntParam
+from ipytune.search.cell import parse_cell
+from ipytune.search.declarations import tune
+from ipytune.search.space import ChoiceParam, FloatParam, IntParam
 
 
 def space_of(cell: str, method: str = "tpe", namespace: dict | None = None) -> dict:

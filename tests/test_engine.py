@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import optuna
 
-from ipytune import engine
+from ipytune.search import engine
 
 
 def test_fast_tell_is_in_use_and_records_like_the_public_one():

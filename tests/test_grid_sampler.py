@@ -16,8 +16,8 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from ipytune.samplers.grid import GRID_ID, FastGridSampler
-from ipytune.space import ChoiceParam, FloatParam, IntParam
+from ipytune.search.samplers.grid import GRID_ID, FastGridSampler
+from ipytune.search.space import ChoiceParam, FloatParam, IntParam
 
 PARAMS = [IntParam("n", 1, 5), ChoiceParam("kind", ("a", "b", "c")), FloatParam("lr", 0.1, 0.2, step=0.1)]
 ALL_POINTS = set(itertools.product(range(1, 6), ("a", "b", "c"), (0.1, 0.2)))

@@ -6,7 +6,7 @@ import io
 
 import optuna
 
-from ipytune.progress import TextProgress, format_params
+from ipytune.search.progress import TextProgress, format_params
 
 
 def test_text_progress_is_throttled_and_ends_with_the_final_state():

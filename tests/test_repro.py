@@ -14,7 +14,7 @@ import pytest
 import torch
 from IPython.core.error import UsageError
 
-from ipytune.difference import freeze, largest_difference
+from ipytune.repro.difference import freeze, largest_difference
 from ipytune.seeding import CUBLAS_ENV, SEED_ENV
 from tests.conftest import run
 

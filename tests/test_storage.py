@@ -9,7 +9,7 @@ import pytest
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from ipytune.storage import open_storage
+from ipytune.search.storage import open_storage
 
 
 def test_a_journal_written_by_ipytune_is_read_by_optuna_alone(tmp_path: Path) -> None:

@@ -101,7 +101,7 @@ def test_study_survives_a_new_process(ip, tmp_path):
     import optuna
 
     run(ip, "%%tune --trials 3 --study durable --quiet\n" + quadratic("tpe"))
-    from ipytune import storage
+    from ipytune.search import storage
 
     storage._open.clear()  # forget the cached storage, as a new kernel would
     reopened = optuna.load_study(study_name="durable", storage=storage.open_storage(None))

@@ -8,7 +8,7 @@ import numpy as np
 import optuna
 from ipywidgets.widgets.widget import _remove_buffers
 
-from ipytune.progress import MIN_INTERVAL
+from ipytune.search.progress import MIN_INTERVAL
 from ipytune.widgets.dashboard import LiveDashboard, SearchDashboard
 from tests.conftest import run
 
@@ -56,8 +56,8 @@ def test_trial_arrays_travel_as_binary_buffers() -> None:
 
 
 def test_the_stop_flag_ends_the_search_before_the_next_trial(ip: object) -> None:
-    from ipytune.cell import parse_cell
-    from ipytune.engine import SearchSettings, prepare, run_search
+    from ipytune.search.cell import parse_cell
+    from ipytune.search.engine import SearchSettings, prepare, run_search
 
     board = LiveDashboard("random", show=False)
     assert board.pump is None  # no kernel here: Stop says it is unavailable

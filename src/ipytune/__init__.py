@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ipytune._version import __version__
-from ipytune.declarations import tune
+from ipytune.search.declarations import tune
 
 __all__ = [
     "__version__",
@@ -27,7 +27,7 @@ __all__ = [
 
 # Public names loaded on first use: name -> module that defines it.
 _LAZY = {
-    "automl": "ipytune._automl",  # a private module: `ipytune.automl` stays the function
+    "automl": "ipytune.honest.automl",  # a private module: `ipytune.automl` stays the function
     "seed_everything": "ipytune.seeding",
     "seed_worker": "ipytune.seeding",
     "seeded_generator": "ipytune.seeding",

@@ -7,11 +7,11 @@ from typing import Any
 
 def register(shell: Any) -> None:
     """Register every ipytune magic on ``shell`` and put ``tune`` in its namespace."""
-    from ipytune.declarations import tune
     from ipytune.magics.automl import AutoMLMagics
-    from ipytune.magics.seeding import SeedingMagics
+    from ipytune.magics.repro import SeedingMagics
     from ipytune.magics.tracking import TrackingMagics
     from ipytune.magics.tune import TuneMagics
+    from ipytune.search.declarations import tune
 
     shell.register_magics(TuneMagics(shell))
     shell.register_magics(AutoMLMagics(shell))

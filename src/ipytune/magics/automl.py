@@ -12,8 +12,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.space import METHODS
-from ipytune.storage import fresh_study_name
+from ipytune.search.space import METHODS
+from ipytune.search.storage import fresh_study_name
 
 
 @magics_class
@@ -49,7 +49,7 @@ class AutoMLMagics(Magics):
         Returns an ``AutoMLResult``: the leaderboard, the winner, the recommendation
         and ``best_estimator`` (the winner refitted on all the data).
         """
-        from ipytune._automl import DEFAULT_TOLERANCE, automl
+        from ipytune.honest.automl import DEFAULT_TOLERANCE, automl
 
         args = parse_argstring(self.automl, line)
         if args.data is None:
@@ -91,7 +91,7 @@ class AutoMLMagics(Magics):
         (one project for the whole run, one group per family)."""
         from ipytune.magics.options import parse_tune_line
         from ipytune.magics.tune import _in_kernel, _trackers
-        from ipytune.progress import make_progress
+        from ipytune.search.progress import make_progress
 
         options = parse_tune_line(f"--method {method} --project {project}" + ("" if track else " --no-track"))
         in_kernel = _in_kernel(self.shell)

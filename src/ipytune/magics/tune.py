@@ -13,10 +13,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, magics_class
 from traitlets import Bool, Integer, Unicode
 
-from ipytune.declarations import tune as tune_api
-from ipytune.magics._cells import compile_cell, show_user_traceback
+from ipytune.magics._shell import compile_cell, show_user_traceback
 from ipytune.magics.options import TuneOptions, parse_tune_line, tune_arguments
-from ipytune.storage import fresh_study_name
+from ipytune.search.declarations import tune as tune_api
+from ipytune.search.storage import fresh_study_name
 
 
 @magics_class
@@ -56,9 +56,9 @@ class TuneMagics(Magics):
         }
 
     def _search(self, options: TuneOptions, cell: str) -> Any:
-        from ipytune.engine import prepare, run_search
-        from ipytune.objective import refit
-        from ipytune.result import TuneResult
+        from ipytune.search.engine import prepare, run_search
+        from ipytune.search.result import TuneResult
+        from ipytune.search.trial import refit
 
         shell = self.shell
         assert shell is not None
@@ -112,11 +112,11 @@ class TuneMagics(Magics):
 
         result: Any  # a Comparison or a NestedResult; both carry .error and .error_message
         if options.compare is not None:
-            from ipytune.compare import compare_methods
+            from ipytune.honest.compare import compare_methods
 
             result = compare_methods(program, user_ns, settings, options.compare, options.repeats, observers_for)
         else:
-            from ipytune.nested import nested_search
+            from ipytune.honest.nested import nested_search
 
             assert options.nested is not None
             result = nested_search(program, user_ns, settings, options.nested, observers_for)
@@ -128,7 +128,7 @@ class TuneMagics(Magics):
 
     def _observers(self, options: TuneOptions) -> list[Any]:
         """What watches the search: the live progress display, and the trackio tracker."""
-        from ipytune.progress import make_progress
+        from ipytune.search.progress import make_progress
 
         trackers = _trackers(options)
         if _in_kernel(self.shell) and not options.quiet:
@@ -139,8 +139,8 @@ class TuneMagics(Magics):
 
 
 def _settings(options: TuneOptions) -> Any:
-    from ipytune.engine import SearchSettings
-    from ipytune.objective import Scoring
+    from ipytune.search.engine import SearchSettings
+    from ipytune.search.trial import Scoring
 
     return SearchSettings(
         method=options.method,

@@ -122,7 +122,7 @@ def check_metrics(metrics: Any) -> dict[str, Any]:
 
 def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
     """``tune.log``: see the module docstring for where the metrics go."""
-    from ipytune.declarations import tune
+    from ipytune.search.declarations import tune
 
     values = check_metrics(metrics)
     trial = tune._trial

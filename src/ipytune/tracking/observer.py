@@ -46,7 +46,7 @@ class TrackSettings:
 
 
 class TrackingObserver:
-    """``Observer`` (see :mod:`ipytune.engine`) writing one trackio run per finished trial."""
+    """``Observer`` (see :mod:`ipytune.search.engine`) writing one trackio run per finished trial."""
 
     def __init__(self, settings: TrackSettings) -> None:
         self.settings = settings

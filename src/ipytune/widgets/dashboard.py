@@ -1,6 +1,6 @@
 """The live search dashboard that ``%%tune`` shows in a notebook, and ``result.dashboard()``.
 
-It is an engine observer (see :class:`ipytune.engine.Observer`): the per-trial
+It is an engine observer (see :class:`ipytune.search.engine.Observer`): the per-trial
 work is appending two numbers; the widget is redrawn at most every
 ``progress.MIN_INTERVAL`` seconds whatever the trial rate, and the trial values
 travel as binary buffers (float64 values, uint8 states), not JSON lists.
@@ -15,7 +15,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ipytune.progress import _Tracker, format_params
+from ipytune.search.progress import _Tracker, format_params
 from ipytune.widgets._bundle import bundle
 
 STATE_CODES = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2}

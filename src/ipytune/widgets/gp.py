@@ -109,7 +109,7 @@ def study_frames(result: Any, params: str | Sequence[str] | None = None) -> dict
     """
     from IPython.core.error import UsageError
 
-    from ipytune.space import ChoiceParam
+    from ipytune.search.space import ChoiceParam
 
     sampler: Any = getattr(result, "sampler", None)
     if getattr(result, "method", None) != "gp" or not hasattr(sampler, "optimizer"):

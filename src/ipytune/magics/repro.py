@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.magics._cells import compile_cell, show_user_traceback
+from ipytune.magics._shell import compile_cell, show_user_traceback
 from ipytune.seeding import DEFAULT_SEED, check_seed
 
 DEFAULT_RUNS = 2
@@ -76,7 +76,7 @@ class SeedingMagics(Magics):
             raise UsageError(f"--atol {args.atol:g}: give a tolerance of 0 or more.")
         seed = _seed(args.seed, "--seed", DEFAULT_SEED)
 
-        from ipytune.repro import check
+        from ipytune.repro.check import check
 
         program = self._program(cell)
         assert self.shell is not None

@@ -15,7 +15,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ipytune.space import Param, SpaceError
+from ipytune.search.space import Param, SpaceError
 
 DECLARATIONS = ("int", "float", "choice")
 # A declaration under one of these may run zero or many times per trial.
@@ -73,7 +73,7 @@ class CellProgram:
         front (grid, gp): then a conditional declaration, or one whose
         arguments depend on the cell's own variables, is an error.
         """
-        from ipytune.declarations import _Recorder, tune
+        from ipytune.search.declarations import _Recorder, tune
 
         if require and self.conditional:
             decl = self.conditional[0]

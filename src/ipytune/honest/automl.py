@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
-from ipytune.storage import fresh_study_name
+from ipytune.search.storage import fresh_study_name
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ipytune.result import TuneResult
+    from ipytune.search.result import TuneResult
 
 TASKS = ("classification", "regression")
 DEFAULT_TRIALS = 20
@@ -372,7 +372,7 @@ class AutoMLResult:
 
     def refit(self, family: str) -> Any:
         """The best configuration of ``family``, fitted on all the data (e.g. the recommended one)."""
-        from ipytune.objective import Scoring, refit
+        from ipytune.search.trial import Scoring, refit
 
         search = self.searches.get(family)
         if search is None or search.best_trial is None:
@@ -424,7 +424,7 @@ class AutoMLNested:
         return sum(self.inner) / len(self.inner) - self.mean
 
     def headline(self) -> str:
-        from ipytune.nested import GAP_MEANING
+        from ipytune.honest.nested import GAP_MEANING
 
         return (
             f"nested ({self.k} outer folds, winners {', '.join(self.winners)}): outer {self.mean:.4f} ± "
@@ -465,7 +465,7 @@ def automl(
     of the winner's score. Returns an :class:`AutoMLResult` whose
     ``best_estimator`` is the winner refitted on all the data.
     """
-    from ipytune.space import METHODS
+    from ipytune.search.space import METHODS
 
     if method not in METHODS:
         raise UsageError(f"--method {method!r} is not one of {', '.join(METHODS)}.")
@@ -480,7 +480,7 @@ def automl(
     task = check_data(X, y, task, cv)
     chosen = choose_families(task, families)
     if observers_for is None:
-        from ipytune.progress import make_progress
+        from ipytune.search.progress import make_progress
 
         def observers_for(name: str) -> list[Any]:
             return [make_progress(name, quiet, in_kernel=False)]
@@ -522,12 +522,12 @@ def _search_families(
 ) -> AutoMLResult:
     from sklearn.model_selection import cross_val_score
 
-    from ipytune.cell import parse_cell
-    from ipytune.compare import prepare_on_budget
-    from ipytune.declarations import tune
-    from ipytune.engine import SearchSettings, run_search
-    from ipytune.objective import Scoring, refit
-    from ipytune.result import TuneResult
+    from ipytune.honest.compare import prepare_on_budget
+    from ipytune.search.cell import parse_cell
+    from ipytune.search.declarations import tune
+    from ipytune.search.engine import SearchSettings, run_search
+    from ipytune.search.result import TuneResult
+    from ipytune.search.trial import Scoring, refit
 
     dummy = _dummy(task)
     floor_scores = cross_val_score(dummy, X, y, cv=cv, scoring=scoring)
@@ -605,7 +605,7 @@ def _nested(
     """Run the whole family search on each outer training part; score its winner on the held-out part."""
     from sklearn.metrics import check_scoring
 
-    from ipytune.nested import outer_splitter, take
+    from ipytune.honest.nested import outer_splitter, take
 
     splitter, _ = outer_splitter(y, k, options["seed"], classes=task == "classification")
     report = AutoMLNested(k)

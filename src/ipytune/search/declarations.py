@@ -2,7 +2,7 @@
 
 Inside a ``%%tune`` cell, ``tune.int/float/choice`` draw the current trial's
 value; the cell's AST has already been rewritten so that every call carries
-its inferred ``name=`` (see :mod:`ipytune.cell`). Outside a search they say
+its inferred ``name=`` (see :mod:`ipytune.search.cell`). Outside a search they say
 so instead of guessing a value.
 """
 
@@ -12,10 +12,10 @@ import builtins  # the methods `int` and `float` shadow the builtins in annotati
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ipytune.space import ChoiceParam, FloatParam, IntParam, Param, SpaceError
+from ipytune.search.space import ChoiceParam, FloatParam, IntParam, Param, SpaceError
 
 if TYPE_CHECKING:
-    from ipytune.result import TuneResult
+    from ipytune.search.result import TuneResult
 
 
 class _Recorder:

@@ -20,7 +20,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
-from ipytune.space import Param
+from ipytune.search.space import Param
 
 GRID_ID = "ipytune:grid_id"
 

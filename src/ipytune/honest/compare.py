@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ipytune.space import STATIC_METHODS, ChoiceParam, FloatParam, IntParam, Param
-from ipytune.storage import fresh_study_name
+from ipytune.search.space import STATIC_METHODS, ChoiceParam, FloatParam, IntParam, Param
+from ipytune.search.storage import fresh_study_name
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ipytune.cell import CellProgram
-    from ipytune.engine import ExcInfo, SearchSettings
-    from ipytune.result import TuneResult
+    from ipytune.search.cell import CellProgram
+    from ipytune.search.engine import ExcInfo, SearchSettings
+    from ipytune.search.result import TuneResult
 
 CHECKPOINTS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 
@@ -87,7 +87,7 @@ def make_budget_grid_sampler(params: Sequence[Param], budget: int, seed: int | N
     """A :class:`FastGridSampler` over :func:`budget_grid`'s values."""
     import numpy as np
 
-    from ipytune.samplers.grid import FastGridSampler
+    from ipytune.search.samplers.grid import FastGridSampler
 
     class BudgetGridSampler(FastGridSampler):
         def __init__(self) -> None:
@@ -115,19 +115,19 @@ def prepare_on_budget(
     Returns the prepared ``SearchOutcome`` and, for grid, a note saying which grid it is.
     ``params`` is the space when the caller has already read it.
     """
-    from ipytune.engine import DEFAULT_TRIALS, SearchOutcome, open_study, prepare
+    from ipytune.search.engine import DEFAULT_TRIALS, SearchOutcome, open_study, prepare
 
     if settings.method != "grid":
         if params is None:
             return prepare(program, user_ns, settings), ""
-        from ipytune.engine import make_sampler
+        from ipytune.search.engine import make_sampler
 
         sampler = make_sampler(settings.method, params, settings.seed)
         return SearchOutcome(study=open_study(settings, sampler), sampler=sampler, params=params), ""
     if params is None:
         params = program.static_space(user_ns, "grid", require=True)
         if not params:
-            from ipytune.space import SpaceError
+            from ipytune.search.space import SpaceError
 
             raise SpaceError("--method grid found no tune.int/float/choice declaration in the cell.")
     sampler = make_budget_grid_sampler(params, settings.n_trials or DEFAULT_TRIALS, settings.seed)
@@ -335,9 +335,9 @@ def compare_methods(
     samplers with ``settings.seed + r`` (seed 0 when none is given), so every
     method sees the same seeds.
     """
-    from ipytune.engine import DEFAULT_TRIALS, run_search
-    from ipytune.result import TuneResult
-    from ipytune.space import SpaceError
+    from ipytune.search.engine import DEFAULT_TRIALS, run_search
+    from ipytune.search.result import TuneResult
+    from ipytune.search.space import SpaceError
 
     budget = settings.n_trials or DEFAULT_TRIALS
     static = [m for m in methods if m in STATIC_METHODS]

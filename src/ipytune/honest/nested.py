@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
-from ipytune.storage import fresh_study_name
+from ipytune.search.storage import fresh_study_name
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from ipytune.cell import CellProgram
-    from ipytune.engine import ExcInfo, SearchSettings
-    from ipytune.result import TuneResult
+    from ipytune.search.cell import CellProgram
+    from ipytune.search.engine import ExcInfo, SearchSettings
+    from ipytune.search.result import TuneResult
 
 GAP_MEANING = (
     "The gap is the optimism of picking the best of many noisy CV scores: the outer mean, measured on "
@@ -201,9 +201,9 @@ def nested_search(
     """Run the search of ``program`` once per outer fold, on that fold's training rows only."""
     from sklearn.metrics import check_scoring
 
-    from ipytune.engine import prepare, run_search
-    from ipytune.objective import refit
-    from ipytune.result import TuneResult
+    from ipytune.search.engine import prepare, run_search
+    from ipytune.search.result import TuneResult
+    from ipytune.search.trial import refit
 
     scoring = settings.scoring
     if scoring.data is None:

@@ -15,8 +15,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
-from ipytune.cell import CellProgram
-from ipytune.declarations import tune
+from ipytune.search.cell import CellProgram
+from ipytune.search.declarations import tune
 
 
 class BadObjective(Exception):

@@ -7,7 +7,7 @@ from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from ipytune.space import ChoiceParam, Param
+from ipytune.search.space import ChoiceParam, Param
 
 if TYPE_CHECKING:
     import optuna

@@ -26,12 +26,12 @@ try:
 except ImportError:  # pragma: no cover - a future Optuna may move it
     _tell_with_warning = None  # type: ignore[assignment]
 
-from ipytune.cell import CellProgram
-from ipytune.objective import BadObjective, Scoring, evaluate
-from ipytune.samplers.gp import BayesOptSampler
-from ipytune.samplers.grid import FastGridSampler
-from ipytune.space import METHODS, PRUNERS, STATIC_METHODS, Param
-from ipytune.storage import fresh_study_name, open_storage
+from ipytune.search.cell import CellProgram
+from ipytune.search.samplers.gp import BayesOptSampler
+from ipytune.search.samplers.grid import FastGridSampler
+from ipytune.search.space import METHODS, PRUNERS, STATIC_METHODS, Param
+from ipytune.search.storage import fresh_study_name, open_storage
+from ipytune.search.trial import BadObjective, Scoring, evaluate
 
 DEFAULT_TRIALS = 20
 METHOD_ATTR = "ipytune:method"

@@ -27,7 +27,7 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-from ipytune.space import ChoiceParam, FloatParam, IntParam, Param
+from ipytune.search.space import ChoiceParam, FloatParam, IntParam, Param
 
 
 class _Axis:

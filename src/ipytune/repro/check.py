@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ipytune.cell import CellProgram
-from ipytune.difference import describe, freeze, largest_difference
-from ipytune.objective import run_cell
+from ipytune.repro.difference import describe, freeze, largest_difference
+from ipytune.search.cell import CellProgram
+from ipytune.search.trial import run_cell
 from ipytune.seeding import (
     CUDA_SOURCES,
     SOURCES,

@@ -6,14 +6,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ipytune.cell import CellProgram
+    from ipytune.search.cell import CellProgram
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 
 
 def compile_cell(shell: Any, cell: str, missing_objective: str | None = None) -> CellProgram:
     """Transform IPython syntax, register the source for tracebacks, and parse it once."""
-    from ipytune.cell import parse_cell
+    from ipytune.search.cell import parse_cell
 
     source = shell.transform_cell(cell)
     filename = shell.compile.cache(source, shell.execution_count, raw_code=cell)
