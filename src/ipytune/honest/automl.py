@@ -465,7 +465,7 @@ def automl(
     of the winner's score. Returns an :class:`AutoMLResult` whose
     ``best_estimator`` is the winner refitted on all the data.
     """
-    from ipytune.search.space import METHODS
+    from ipytune.search.settings import METHODS
 
     if method not in METHODS:
         raise UsageError(f"--method {method!r} is not one of {', '.join(METHODS)}.")

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ipytune.search.space import STATIC_METHODS, ChoiceParam, FloatParam, IntParam, Param
+from ipytune.search.settings import STATIC_METHODS
+from ipytune.search.space import ChoiceParam, FloatParam, IntParam, Param
 from ipytune.search.storage import fresh_study_name
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.search.space import METHODS
+from ipytune.search.settings import METHODS
 from ipytune.search.storage import fresh_study_name
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.search.space import METHODS, PRUNERS
+from ipytune.search.settings import METHODS, PRUNERS
 
 _ARGUMENTS = [
     argument("--method", choices=METHODS, default=None, help="grid, random, gp (bayes_opt) or tpe (default: tpe)."),

@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - a future Optuna may move it
 from ipytune.search.cell import CellProgram
 from ipytune.search.samplers.gp import BayesOptSampler
 from ipytune.search.samplers.grid import FastGridSampler
-from ipytune.search.space import METHODS, PRUNERS, STATIC_METHODS, Param
+from ipytune.search.settings import METHODS, PRUNERS, STATIC_METHODS
+from ipytune.search.space import Param
 from ipytune.search.storage import fresh_study_name, open_storage
 from ipytune.search.trial import BadObjective, Scoring, evaluate
 

@@ -19,10 +19,6 @@ if TYPE_CHECKING:
     from optuna.distributions import BaseDistribution
 
 
-METHODS = ("grid", "random", "tpe", "gp")
-STATIC_METHODS = ("grid", "gp")  # these need the whole space before the first trial
-PRUNERS = ("median", "hyperband", "halving", "none")  # --prune; engine.make_pruner builds them
-
 # A declaration that cannot be used. IPython prints exactly `UsageError` as one
 # line (it tests the type with `is`), so this is an alias, not a subclass.
 SpaceError = UsageError
@@ -171,7 +167,3 @@ def _check_range(kind: str, name: str, low: float, high: float, log: bool) -> No
         raise SpaceError(f"{kind} {name!r}: low={low} is greater than high={high}.")
     if log and low <= 0:
         raise SpaceError(f"{kind} {name!r}: log=True needs low > 0 (got low={low}).")
-
-
-def grid_size(params: Sequence[Param]) -> int:
-    return math.prod(len(p.grid_values()) for p in params)
