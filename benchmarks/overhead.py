@@ -115,14 +115,14 @@ def make_storage(kind: str, folder: str) -> Any:
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    from ipytune.search.storage import _journal_backend, _journal_storage
+    from ipytune.search._optuna import indexed_journal_storage, journal_file_backend
 
     if kind == "memory":
         return optuna.storages.InMemoryStorage()
     path = os.path.join(folder, "studies.journal")
     if kind == "journal":
         return JournalStorage(JournalFileBackend(path))
-    return _journal_storage(_journal_backend(path))
+    return indexed_journal_storage(journal_file_backend(path))
 
 
 def optuna_loop(method: str, n_trials: int, seed: int, storage_kind: str, folder: str) -> float:

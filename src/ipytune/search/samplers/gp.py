@@ -19,8 +19,8 @@ import contextlib
 import io
 import math
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 from optuna.distributions import BaseDistribution
 from optuna.samplers import BaseSampler, RandomSampler
@@ -29,8 +29,40 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ipytune.search.space import ChoiceParam, FloatParam, IntParam, Param
 
+if TYPE_CHECKING:
+    from bayes_opt import BayesianOptimization
 
-class _Axis:
+__all__ = ["ACQUISITIONS", "Acquisition", "Axis", "BayesOptSampler", "make_optimizer"]
+
+Acquisition = Literal["ucb", "ei"]
+ACQUISITIONS: tuple[Acquisition, ...] = get_args(Acquisition)
+
+
+def make_optimizer(
+    pbounds: Mapping[str, Any], acquisition_function: Any = None, random_state: int | None = None
+) -> BayesianOptimization:
+    """bayes_opt's optimizer in suggest/register mode, as ipytune uses it everywhere.
+
+    No objective (``f=None``): points are registered by the caller. Duplicate points
+    are allowed (a study may run the same point twice), nothing is printed, and
+    ``acquisition_function=None`` is bayes_opt's default UCB.
+    """
+    from bayes_opt import BayesianOptimization
+
+    with warnings.catch_warnings():
+        # bayes_opt flags int/categorical bounds as experimental; mapping them is this module's job
+        warnings.filterwarnings("ignore", message="Non-float parameters are experimental")
+        return BayesianOptimization(
+            f=None,
+            pbounds=dict(pbounds),
+            acquisition_function=acquisition_function,
+            random_state=random_state,
+            verbose=0,
+            allow_duplicate_points=True,
+        )
+
+
+class Axis:
     """One parameter as bayes_opt sees it: its bound, and the maps to and from it.
 
     ``values`` is set when bayes_opt sees an index into them (choices and stepped
@@ -94,51 +126,58 @@ class BayesOptSampler(BaseSampler):
         params: Sequence[Param],
         seed: int | None = None,
         n_startup_trials: int = 5,
-        acquisition: str = "ucb",
+        acquisition: Acquisition = "ucb",
     ) -> None:
-        from bayes_opt import BayesianOptimization
         from bayes_opt import acquisition as acq
 
-        self._axes = {p.name: _Axis(p) for p in params}
+        if acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition={acquisition!r} is not one of {', '.join(ACQUISITIONS)}.")
+        self._acquisition: Acquisition = acquisition
+        self._axis_by_name = {p.name: Axis(p) for p in params}
         self._search_space = {p.name: p.distribution() for p in params}
-        bounds = {name: axis.bound for name, axis in self._axes.items() if axis.constant is None}
-        acquisition_function = {"ucb": None, "ei": acq.ExpectedImprovement(xi=0.01)}[acquisition]
-        with warnings.catch_warnings():
-            # bayes_opt flags int/categorical bounds as experimental; mapping them is this module's job
-            warnings.filterwarnings("ignore", message="Non-float parameters are experimental")
-            self.optimizer = BayesianOptimization(
-                f=None,
-                pbounds=bounds,
-                acquisition_function=acquisition_function,
-                random_state=seed,
-                verbose=0,
-                allow_duplicate_points=True,
-            )
+        acquisition_function = acq.ExpectedImprovement(xi=0.01) if acquisition == "ei" else None  # None: UCB
+        self.optimizer = make_optimizer(self.bounds, acquisition_function, random_state=seed)
         self.n_startup_trials = n_startup_trials
         self._registered: set[int] = set()
         self._fallback = RandomSampler(seed=seed)
 
     @property
+    def axes(self) -> dict[str, Axis]:
+        """Every parameter's :class:`Axis`, constants included (``axis.constant is not None``:
+        bayes_opt never sees that parameter, and ``bounds`` leaves it out)."""
+        return dict(self._axis_by_name)
+
+    @property
+    def _axes(self) -> dict[str, Axis]:
+        """Deprecated alias of :attr:`axes`, kept while ``widgets/gp.py`` still reads it; delete after."""
+        return self.axes
+
+    @property
+    def acquisition(self) -> Acquisition:
+        """The acquisition function the optimizer was built with: ``"ucb"`` or ``"ei"``."""
+        return self._acquisition
+
+    @property
     def bounds(self) -> dict[str, Any]:
         """The bayes_opt bounds of each non-constant parameter (for the GP explorer)."""
-        return {name: axis.bound for name, axis in self._axes.items() if axis.constant is None}
+        return {name: axis.bound for name, axis in self._axis_by_name.items() if axis.constant is None}
 
     def to_bayes(self, params: dict[str, Any]) -> dict[str, Any]:
         """Map a trial's parameters into bayes_opt's space."""
-        return {n: a.to_bayes(params[n]) for n, a in self._axes.items() if a.constant is None}
+        return {n: a.to_bayes(params[n]) for n, a in self._axis_by_name.items() if a.constant is None}
 
     def to_params(self, point: dict[str, Any]) -> dict[str, Any]:
         """Map a bayes_opt point back to ipytune's parameter values (as stored by Optuna)."""
         return {
             name: axis.constant if axis.constant is not None else axis.to_param(point[name])
-            for name, axis in self._axes.items()
+            for name, axis in self._axis_by_name.items()
         }
 
     def sync(self, study: Study) -> None:
         """Register every finished trial the optimizer has not seen yet."""
         sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if trial.number in self._registered or not set(self._axes) <= set(trial.params):
+            if trial.number in self._registered or not set(self._axis_by_name) <= set(trial.params):
                 continue
             self._registered.add(trial.number)
             assert trial.value is not None

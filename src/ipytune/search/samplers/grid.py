@@ -6,6 +6,9 @@ has an integer id; a seeded permutation fixes the visiting order, ids already
 taken are read from the study once, and each trial takes the next free id in
 O(1). The id is stored on the trial (``system_attrs``) so a resumed study
 skips the points it has already run.
+
+The values of each parameter are its grid values unless given: ``--compare``
+runs a coarser grid that fits its budget (see :mod:`.budget`).
 """
 
 from __future__ import annotations
@@ -20,17 +23,32 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study
 from optuna.trial import FrozenTrial, TrialState
 
+from ipytune.search._optuna import set_trial_system_attr, trial_id
 from ipytune.search.space import Param
 
 GRID_ID = "ipytune:grid_id"
 
 
 class FastGridSampler(BaseSampler):
-    """Visits every combination of ``params``' grid values once, in an order fixed by ``seed``."""
+    """Visits every combination of ``params``' grid values once, in an order fixed by ``seed``.
 
-    def __init__(self, params: Sequence[Param], seed: int | None = None) -> None:
+    ``values`` (one list per parameter, in order) replaces the parameters' own grid values;
+    each value must be one the parameter's distribution contains.
+    """
+
+    def __init__(
+        self, params: Sequence[Param], seed: int | None = None, values: Sequence[Sequence[Any]] | None = None
+    ) -> None:
         self._params = list(params)
-        self._values = [p.grid_values() for p in self._params]
+        if values is None:
+            self._values = [p.grid_values() for p in self._params]
+        else:
+            self._values = [list(v) for v in values]
+            if len(self._values) != len(self._params) or not all(self._values):
+                raise ValueError(
+                    f"FastGridSampler: values must give a non-empty list for each of the {len(self._params)} "
+                    f"parameters, in order; got {len(self._values)} lists."
+                )
         self._radices = [len(v) for v in self._values]
         self.size = math.prod(self._radices)
         self._order = np.random.default_rng(seed).permutation(self.size)
@@ -70,16 +88,16 @@ class FastGridSampler(BaseSampler):
             return  # nothing left: the search loop sees `exhausted` and stops
         grid_id = int(self._order[self._position])
         taken.add(grid_id)
-        self._assigned[trial._trial_id] = grid_id
-        study._storage.set_trial_system_attr(trial._trial_id, GRID_ID, grid_id)
+        self._assigned[trial_id(trial)] = grid_id
+        set_trial_system_attr(study, trial, GRID_ID, grid_id)
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return self._search_space if trial._trial_id in self._assigned else {}
+        return self._search_space if trial_id(trial) in self._assigned else {}
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        grid_id = self._assigned.get(trial._trial_id)
+        grid_id = self._assigned.get(trial_id(trial))
         return {} if grid_id is None else self.point(grid_id)
 
     def sample_independent(
@@ -91,4 +109,4 @@ class FastGridSampler(BaseSampler):
         # A failed point stays taken here: retrying it now would spend the whole budget
         # on a point that fails every time (--catch). A later execution reads the study
         # afresh, where failed points are not taken, and retries it once.
-        self._assigned.pop(trial._trial_id, None)
+        self._assigned.pop(trial_id(trial), None)
