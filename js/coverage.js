@@ -1,7 +1,9 @@
 // Grid vs random coverage: panels side by side, each a scatter of the samples of one budget
 // with their projections on each axis. Every budget is in `data`; the slider only changes
 // `budget_index`, so it works with no kernel.
-import { axes, clear, extent, fmt, heatmap, html, linear, pathD, push, style, svg } from "./svg.js";
+import { axes, clear, extent, fmt, heatmap, html, linear, pathD, push, svg } from "./ui.js";
+import "./styles.css";
+import "./coverage.css";
 
 const SIZE = 230;
 const STRIP = 46;
@@ -9,7 +11,6 @@ const LEFT = 40 + STRIP;
 
 function render({ model, el }) {
   const root = html("div", { class: "ipytune-w ipytune-coverage" }, el);
-  style(root);
   const title = html("div", { class: "ipytune-title" }, root);
   const bar = html("div", { class: "ipytune-bar" }, root);
   html("span", {}, bar, "budget");
@@ -17,7 +18,7 @@ function render({ model, el }) {
   const minus = html("button", { class: "ipytune-budget-down", title: "one trial less" }, bar, "−");
   const plus = html("button", { class: "ipytune-budget-up", title: "one trial more" }, bar, "+");
   const label = html("span", { class: "ipytune-budget-label" }, bar);
-  const row = html("div", { class: "ipytune-cov-row", style: "display:flex; gap:18px; flex-wrap:wrap" }, root);
+  const row = html("div", { class: "ipytune-cov-row" }, root);
 
   const go = (i) => {
     const n = (model.get("data").budgets || []).length;

@@ -1,6 +1,8 @@
 // Live search dashboard: progress, elapsed / ETA, best-so-far curve (every trial a point,
 // the best so far a step line), best parameters, counts, and a Stop button.
-import { axes, bytes, clear, extent, floats, fmt, html, linear, push, style, svg } from "./svg.js";
+import { axes, bytes, clear, extent, floats, fmt, html, linear, push, svg } from "./ui.js";
+import "./styles.css";
+import "./dashboard.css";
 
 const W = 520;
 const H = 200;
@@ -16,10 +18,9 @@ function seconds(s) {
 
 function render({ model, el }) {
   const root = html("div", { class: "ipytune-w ipytune-dashboard" }, el);
-  style(root);
   const title = html("div", { class: "ipytune-title" }, root);
   const bar = html("div", { class: "ipytune-bar" }, root);
-  const progress = html("progress", { class: "ipytune-progress", max: 1, value: 0, style: "width:200px" }, bar);
+  const progress = html("progress", { class: "ipytune-progress", max: 1, value: 0 }, bar);
   const text = html("span", { class: "ipytune-progress-text" }, bar);
   const stop = html("button", { class: "ipytune-stop", title: "End the search after the current trial" }, bar, "■ Stop");
   const counts = html("div", { class: "ipytune-counts ipytune-note" }, root);

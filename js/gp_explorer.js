@@ -1,7 +1,9 @@
 // GP surrogate explorer: every frame (observations, GP mean and σ, acquisition, next point)
 // was computed in Python by bayes_opt and lives in the model's `data`; Play / Step / the
 // scrubber only change `frame`, so the animation also runs with no kernel (exported HTML, slides).
-import { axes, bandD, clear, extent, fmt, heatmap, html, linear, pathD, push, style, svg } from "./svg.js";
+import { axes, bandD, clear, extent, fmt, heatmap, html, linear, pathD, push, svg } from "./ui.js";
+import "./styles.css";
+import "./gp_explorer.css";
 
 const W = 560;
 const H_TOP = 230;
@@ -10,7 +12,6 @@ const M = { left: 46, right: 12, top: 10, bottom: 32 };
 
 function render({ model, el }) {
   const root = html("div", { class: "ipytune-w ipytune-gp" }, el);
-  style(root);
   const title = html("div", { class: "ipytune-title" }, root);
   const bar = html("div", { class: "ipytune-bar" }, root);
   const play = html("button", { class: "ipytune-play", title: "Play" }, bar, "▶ Play");
@@ -125,13 +126,13 @@ function star(cx, cy, r) {
 }
 
 function draw2d(parent, data, f) {
-  const row = html("div", { style: "display:flex; gap:12px; flex-wrap:wrap" }, parent);
+  const row = html("div", { class: "ipytune-heat-row" }, parent);
   const [nx, ny] = [data.grid.x.length, data.grid.y.length];
   const size = 200;
   const panels = [["mean", "GP mean"], ["std", "GP σ"], ["acq", `acquisition (${data.acquisition})`]];
   for (const [key, name] of panels) {
     const box = html("div", { class: `ipytune-heat ipytune-heat-${key}`, style: `position:relative; width:${size + 40}px` }, row);
-    html("div", { style: "text-align:center" }, box, name);
+    html("div", { class: "ipytune-heat-name" }, box, name);
     const area = html("div", { style: `position:relative; margin-left:36px; margin-bottom:24px; width:${size}px; height:${size}px` }, box);
     heatmap(area, f[key], nx, ny, size, size, "ipytune-heatmap");
     const over = svg("svg", { width: size + 40, height: size + 30, style: "position:absolute; left:-36px; top:0; overflow:visible" }, area);

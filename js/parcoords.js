@@ -1,7 +1,9 @@
 // Runs table + parallel coordinates. Drag on an axis to brush a range (click an axis to clear
 // it): the lines and the table keep only the runs inside every brush. Click a table header
 // to sort, a row to select it; `brushes`, `filtered` and `selected` sync back to Python.
-import { clear, fmt, html, linear, push, style, svg } from "./svg.js";
+import { clear, fmt, html, linear, push, svg } from "./ui.js";
+import "./styles.css";
+import "./parcoords.css";
 
 const H = 240;
 const M = { top: 24, bottom: 26, left: 30, right: 30 };
@@ -9,11 +11,10 @@ const AXIS_GAP = 110;
 
 function render({ model, el }) {
   const root = html("div", { class: "ipytune-w ipytune-parcoords" }, el);
-  style(root);
   const title = html("div", { class: "ipytune-title" }, root);
   const plot = html("div", { class: "ipytune-pc-plot" }, root);
   const info = html("div", { class: "ipytune-pc-info ipytune-note" }, root);
-  const tableBox = html("div", { class: "ipytune-pc-table", style: "max-height:260px; overflow:auto" }, root);
+  const tableBox = html("div", { class: "ipytune-pc-table" }, root);
   let sortKey = null;
   let sortAsc = true;
 
@@ -95,7 +96,7 @@ function render({ model, el }) {
         svg("rect", { class: "ipytune-pc-brush", x: x - 8, width: 16, y: Math.min(y0, y1), height: Math.max(Math.abs(y1 - y0), 2), fill: "#4c78a8", "fill-opacity": 0.3, stroke: "#4c78a8" }, g);
       }
       // a wide transparent hit area to brush on
-      const hit = svg("rect", { class: "ipytune-pc-hit", x: x - 14, width: 28, y: M.top - 4, height: H - M.top - M.bottom + 8, fill: "transparent", style: "cursor: ns-resize" }, g);
+      const hit = svg("rect", { class: "ipytune-pc-hit", x: x - 14, width: 28, y: M.top - 4, height: H - M.top - M.bottom + 8, fill: "transparent" }, g);
       brushOn(hit, root, c.name, scales[k]);
     });
   }

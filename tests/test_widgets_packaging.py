@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import ipytune
-from ipytune.widgets._bundle import STATIC, MissingBundleError, bundle
+from ipytune.widgets._bundle import STATIC, MissingBundleError, bundle, stylesheet
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("optuna", "sklearn", "bqplot", "bayes_opt", "pandas", "anywidget", "ipywidgets")
@@ -36,6 +37,7 @@ def test_every_front_end_is_built_and_used() -> None:
     from ipytune.widgets.dashboard import SearchDashboard
     from ipytune.widgets.gp import GPExplorer
 
+    shared = (ROOT / "js" / "styles.css").read_text()
     for widget, name in [
         (GPExplorer, "gp_explorer"),
         (CoverageExplorer, "coverage"),
@@ -45,11 +47,39 @@ def test_every_front_end_is_built_and_used() -> None:
         source = (STATIC / f"{name}.js").read_text()
         assert "export" in source and "render" in source  # noqa: PT018
         assert widget()._esm == source  # _esm points at the built file
+        css = (STATIC / f"{name}.css").read_text()
+        own = (ROOT / "js" / f"{name}.css").read_text()
+        for sheet in (shared, own):  # the shared kit and the widget's own rules, both bundled
+            first_rule = next(line for line in sheet.splitlines() if line.startswith("."))
+            assert first_rule in css, (name, first_rule)
+        assert widget()._css == css  # _css points at the built stylesheet
+        assert "<style" not in source.lower()  # no stylesheet injected by the views any more
 
 
-def test_a_missing_bundle_is_a_clear_error() -> None:
+def test_the_build_hook_ensures_and_skips_on_every_built_file() -> None:
+    """pyproject's ensured-targets, skip-if-exists and wheel artifacts name what the widgets load."""
+    text = (ROOT / "pyproject.toml").read_text()
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        pytest.skip("tomllib needs Python 3.11")
+    config = tomllib.loads(text)
+    hook = config["tool"]["hatch"]["build"]["hooks"]["jupyter-builder"]
+    built = {
+        f"src/ipytune/static/{n}.{ext}"
+        for n in ("gp_explorer", "coverage", "dashboard", "parcoords")
+        for ext in ("js", "css")
+    }
+    assert set(hook["ensured-targets"]) == built
+    assert set(hook["skip-if-exists"]) == built
+    artifacts = config["tool"]["hatch"]["build"]["targets"]["wheel"]["artifacts"]
+    assert {"src/ipytune/static/*.js", "src/ipytune/static/*.css"} <= set(artifacts)
+
+
+@pytest.mark.parametrize("find", [bundle, stylesheet])
+def test_a_missing_bundle_is_a_clear_error(find: Callable[[str], Path]) -> None:
     with pytest.raises(MissingBundleError, match="npm --prefix js install && npm --prefix js run build"):
-        bundle("no-such-widget")
+        find("no-such-widget")
 
 
 def test_terminal_ipython_shows_text_summaries(tmp_path: Path) -> None:

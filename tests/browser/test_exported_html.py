@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.browser.cdn import NpmCdn
+from tests.browser.styles import expect_stylesheets_apply
 from tests.notebooks import execute_notebook
 
 
@@ -60,6 +61,7 @@ def test_every_widget_renders_and_steps_without_a_kernel(browser: Any, exported:
         expect(page.locator(".ipytune-parcoords").last.locator("tr.ipytune-run")).to_have_count(10)
         expect(page.locator(".bqplot path.line").first).to_be_attached(timeout=30_000)  # bqplot from npm
         assert page.get_by_text("javascript error").count() == 0, "a widget failed to load its front-end"
+        expect_stylesheets_apply(page)  # the stylesheets travel in the widget state too
 
         # Step with no kernel: the frames are in the widget state
         gp = page.locator(".ipytune-gp").first
@@ -97,6 +99,7 @@ def test_reveal_slides_play_without_a_kernel(browser: Any, exported: Path, artif
         expect(page.locator(".reveal .slides")).to_be_attached(timeout=60_000)
         gp = page.locator(".ipytune-gp").first
         expect(gp.locator(".ipytune-mean")).to_be_attached(timeout=60_000)
+        expect_stylesheets_apply(page)
         # walk to the explorer's slide with the keyboard, as a lecturer would
         index = page.evaluate(
             """() => [...document.querySelectorAll('.reveal .slides > section')]

@@ -10,6 +10,8 @@ from typing import Any
 
 import nbformat
 
+from tests.browser.styles import expect_stylesheets_apply
+
 RUN_TIMEOUT = 240_000  # ms: the whole notebook, on a loaded 2-core machine
 
 
@@ -44,6 +46,7 @@ def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifac
         expect(page.locator(".ipytune-dashboard .ipytune-trial").first).to_be_attached()
         expect(page.locator(".ipytune-dashboard .ipytune-progress-text").first).to_contain_text("15 / 15")
         expect(page.locator(".ipytune-compare .bqplot path.line").first).to_be_attached()  # bqplot marks
+        expect_stylesheets_apply(page)  # each widget's _css reached the page
 
         # Step and Play change the frame
         gp = page.locator(".ipytune-gp").first

@@ -14,7 +14,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from ipytune.widgets._bundle import bundle
+from ipytune.widgets._bundle import bundle, stylesheet
 
 RUN_COLUMNS = ("run", "name", "run_name")
 GROUP_COLUMNS = ("group", "study")
@@ -27,6 +27,7 @@ MAX_CURVES = 12
 
 class ParallelCoordinates(anywidget.AnyWidget):
     _esm = bundle("parcoords")
+    _css = stylesheet("parcoords")
     title = traitlets.Unicode("").tag(sync=True)
     runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
     groups = traitlets.List(traitlets.Unicode()).tag(sync=True)

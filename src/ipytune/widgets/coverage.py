@@ -16,7 +16,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ipytune.widgets._bundle import bundle
+from ipytune.widgets._bundle import bundle, stylesheet
 
 MAX_BUDGET = 36
 BACKGROUND = 40
@@ -27,6 +27,7 @@ class CoverageExplorer(anywidget.AnyWidget):
     """Sample sets per budget (``data``) and the budget shown (``budget_index``)."""
 
     _esm = bundle("coverage")
+    _css = stylesheet("coverage")
     data = traitlets.Dict().tag(sync=True)
     budget_index = traitlets.Int(0).tag(sync=True)
 

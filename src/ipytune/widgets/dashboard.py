@@ -16,7 +16,7 @@ import anywidget
 import traitlets
 
 from ipytune.search.progress import _Tracker, format_params
-from ipytune.widgets._bundle import bundle
+from ipytune.widgets._bundle import bundle, stylesheet
 
 STATE_CODES = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2}
 POLL_INTERVAL = 0.1  # seconds between looks for a Stop click
@@ -24,6 +24,7 @@ POLL_INTERVAL = 0.1  # seconds between looks for a Stop click
 
 class SearchDashboard(anywidget.AnyWidget):
     _esm = bundle("dashboard")
+    _css = stylesheet("dashboard")
     title = traitlets.Unicode("").tag(sync=True)
     total = traitlets.Int(0).tag(sync=True)
     done = traitlets.Int(0).tag(sync=True)

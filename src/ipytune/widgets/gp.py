@@ -20,7 +20,7 @@ import anywidget
 import numpy as np
 import traitlets
 
-from ipytune.widgets._bundle import bundle
+from ipytune.widgets._bundle import bundle, stylesheet
 
 GRID_1D = 200
 GRID_2D = 40
@@ -32,6 +32,7 @@ class GPExplorer(anywidget.AnyWidget):
     """Frames of a GP search (``data``) and the one shown (``frame``)."""
 
     _esm = bundle("gp_explorer")
+    _css = stylesheet("gp_explorer")
     data = traitlets.Dict().tag(sync=True)
     frame = traitlets.Int(0).tag(sync=True)
     show_truth = traitlets.Bool(True).tag(sync=True)

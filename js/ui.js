@@ -1,4 +1,5 @@
-// Small SVG/DOM helpers shared by ipytune's widgets: scales, axes, paths, colours.
+// ipytune's widget UI kit: SVG/DOM builders, scales, axes, paths, colours, binary decoding and
+// push(model). The styles are not here: they are js/styles.css, shipped through anywidget's `_css`.
 // Written by hand so the bundles have no runtime dependency and work from a CDN-less export.
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
@@ -177,21 +178,4 @@ export function push(model) {
   } catch (e) {
     /* no kernel: the local change already redrew the view */
   }
-}
-
-export const STYLE = `
-.ipytune-w { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 12px; color: #222; }
-.ipytune-w button { font-size: 12px; padding: 2px 10px; margin-right: 4px; cursor: pointer; border: 1px solid #bbb; border-radius: 3px; background: #f6f6f6; }
-.ipytune-w button:disabled { opacity: 0.5; cursor: default; }
-.ipytune-w .ipytune-bar { display: flex; align-items: center; gap: 6px; margin: 4px 0; flex-wrap: wrap; }
-.ipytune-w .ipytune-title { font-weight: 600; margin: 2px 0 4px; }
-.ipytune-w .ipytune-note { color: #555; }
-.ipytune-w table { border-collapse: collapse; }
-.ipytune-w th, .ipytune-w td { padding: 2px 8px; border-bottom: 1px solid #eee; text-align: right; }
-.ipytune-w th { cursor: pointer; background: #fafafa; }
-.ipytune-w tr.ipytune-selected td { background: #e6f0ff; }
-`;
-
-export function style(el) {
-  html("style", {}, el, STYLE);
 }
