@@ -16,6 +16,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
+from ipytune.search.samplers.budget import budget_grid, budget_grid_sampler
 from ipytune.search.samplers.grid import GRID_ID, FastGridSampler
 from ipytune.search.space import ChoiceParam, FloatParam, IntParam
 
@@ -46,7 +47,9 @@ def new_study(sampler: FastGridSampler, storage: Any = None, name: str = "grid")
     return CountingStudy(study_name=name, storage=storage, sampler=sampler)
 
 
-def run_trials(study: optuna.Study, sampler: FastGridSampler, n: int, fail: set[int] = frozenset()) -> list[tuple]:
+def run_trials(
+    study: optuna.Study, sampler: FastGridSampler, n: int, fail: set[int] = frozenset(), params: list[Any] = PARAMS
+) -> list[tuple]:
     """Ask/tell ``n`` trials drawing every parameter; the ``fail``-th ones (0-based) are told FAIL."""
     points = []
     for i in range(n):
@@ -54,7 +57,7 @@ def run_trials(study: optuna.Study, sampler: FastGridSampler, n: int, fail: set[
         if sampler.exhausted:
             study.tell(trial, state=TrialState.FAIL)
             break
-        point = tuple(p.suggest(trial) for p in PARAMS)
+        point = tuple(p.suggest(trial) for p in params)
         if i in fail:
             study.tell(trial, state=TrialState.FAIL)
         else:
@@ -158,3 +161,59 @@ def test_the_trials_are_read_once_whatever_the_grid_size(size: int) -> None:
         study.tell(trial, float(params[0].suggest(trial)))
 
     assert (after_first, study.get_trials_calls) == (1, 1)
+
+
+# -- explicit values and the budget grid (samplers/budget.py) ---------------------------------------
+def test_explicit_values_replace_the_grid_values() -> None:
+    values = [[1, 5], ["c"], [0.2]]
+    sampler = FastGridSampler(PARAMS, seed=0, values=values)
+
+    points = run_trials(new_study(sampler), sampler, sampler.size + 1)
+
+    assert sampler.size == 2
+    assert sorted(points) == [(1, "c", 0.2), (5, "c", 0.2)]
+    assert sampler.exhausted
+
+
+@pytest.mark.parametrize("values", [[[1, 2]], [[1], ["a"], []]])
+def test_values_must_give_a_non_empty_list_per_parameter(values: list[list[Any]]) -> None:
+    with pytest.raises(ValueError, match="a non-empty list for each of the 3 parameters"):
+        FastGridSampler(PARAMS, values=values)
+
+
+def test_the_budget_grid_of_a_small_space_is_the_whole_grid() -> None:
+    sampler, note = budget_grid_sampler(PARAMS, budget=100, seed=0)
+
+    points = run_trials(new_study(sampler), sampler, sampler.size)
+
+    assert sorted(points) == sorted(ALL_POINTS)
+    assert note == "grid 5×3×2 = 30 points for a budget of 100: the whole grid"
+
+
+def test_the_budget_grid_coarsens_numeric_parameters_to_fit_the_budget() -> None:
+    params = [FloatParam("lr", 1e-4, 1e-1, log=True), IntParam("depth", 1, 10), ChoiceParam("k", ("a", "b"))]
+
+    sampler, note = budget_grid_sampler(params, budget=20, seed=1)
+    points = run_trials(new_study(sampler), sampler, sampler.size, params=params)
+
+    assert note == "grid 3×3×2 = 18 points for a budget of 20: the whole grid"
+    assert len(set(points)) == 18
+    assert sorted({p[1] for p in points}) == [1, 5, 10]  # ends included, snapped to integers
+    assert sorted({p[0] for p in points}) == pytest.approx([1e-4, 10**-2.5, 1e-1])  # log-spaced
+
+
+def test_a_budget_smaller_than_the_smallest_grid_runs_part_of_it() -> None:
+    params = [ChoiceParam("k", tuple("abcde")), IntParam("n", 0, 9)]
+
+    sampler, note = budget_grid_sampler(params, budget=6, seed=0)
+
+    assert note == "grid 5×2 = 10 points for a budget of 6: 6 of its points, in random order"
+    assert sampler.size == 10
+    assert budget_grid(params, 6) == [list("abcde"), [0, 9]]
+
+
+def test_the_budget_grid_order_is_the_seeds() -> None:
+    first, _ = budget_grid_sampler(PARAMS, budget=12, seed=4)
+    second, _ = budget_grid_sampler(PARAMS, budget=12, seed=4)
+
+    assert run_trials(new_study(first), first, 12) == run_trials(new_study(second), second, 12)
