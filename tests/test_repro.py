@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 from IPython.core.error import UsageError
+from IPython.lib.pretty import pretty
 
 from ipytune.repro.difference import freeze, largest_difference
 from ipytune.seeding import CUBLAS_ENV, SEED_ENV
@@ -79,7 +80,7 @@ def test_a_cell_with_an_unseeded_source_is_not_reproducible(ip, cell):
     result = run(ip, "%%repro\n" + cell)
     assert result.reproducible is False
     assert result.largest_difference > 0
-    assert "NOT reproducible" in repr(result)
+    assert "NOT reproducible" in pretty(result)
 
 
 def test_a_cell_that_mutates_shared_state_is_not_reproducible(ip):
@@ -112,6 +113,17 @@ def test_ablation_names_python_random(ip):
     assert statuses["torch CPU"] == "no effect"
 
 
+def test_repr_is_one_line_and_the_shell_shows_the_full_text(ip):
+    result = run(ip, "%%repro --ablate\nimport random\n[random.random() for _ in range(3)]")
+    assert repr(result) == "<ReproResult: reproducible, 2 runs with seed 42, 1 of 7 sources matter>"
+    data, _ = ip.display_formatter.format(result)
+    shown = data["text/plain"].splitlines()
+    assert shown[0] == "reproducible: 2 runs with seed 42 gave the same result"
+    assert shown[1] == "  the result depends on: Python random"
+    assert len(shown) == 2 + len(result.ablation)
+    assert str(result) == data["text/plain"]  # print() writes the same text
+
+
 def test_ablation_names_numpy_and_torch(ip):
     result = run(ip, "%%repro --ablate\nimport numpy as np, torch\nnp.random.rand() + torch.rand(()).item()")
     assert result.matters == ["NumPy", "torch CPU"]
@@ -122,7 +134,7 @@ def test_ablation_of_a_cell_with_its_own_seeded_generator_finds_nothing(ip):
     result = run(ip, "%%repro --ablate\nimport numpy as np\nnp.random.default_rng(0).random(3)")
     assert result.reproducible
     assert result.matters == []
-    assert "no seed source changed the result" in repr(result)
+    assert "no seed source changed the result" in pretty(result)
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="checks the rows of a machine without CUDA")

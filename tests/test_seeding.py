@@ -15,20 +15,20 @@ import numpy as np
 import pytest
 import torch
 from IPython.core.error import UsageError
+from IPython.lib.pretty import pretty
 from IPython.utils.capture import capture_output
 
 import ipytune
+from ipytune.rng_states import collect_rng_states, set_rng_states
+from ipytune.seed_report import SeedReport
 from ipytune.seeding import (
     CUBLAS_ENV,
     SEED_ENV,
-    SeedReport,
-    collect_rng_states,
     parse_seeds,
     reset_seed,
     seed_everything,
     seed_worker,
     seeded_generator,
-    set_rng_states,
 )
 from tests.conftest import run
 
@@ -126,12 +126,22 @@ def test_report_rows_say_what_was_set(ip):
     assert statuses["torch CPU"] == "set"
     assert statuses["deterministic algorithms"] == "set"
     assert statuses["torch CUDA"] == ("not available" if NO_CUDA else "set")
-    assert "PYTHONHASHSEED=11" in repr(report)
+    assert "PYTHONHASHSEED=11" in pretty(report)  # what IPython shows
     assert "new processes only" in report["hash"].note
     html = report._repr_html_()
     assert "<table>" in html
     assert "torch.manual_seed(11)" in html
     assert list(report.table().columns) == ["source", "setting", "status", "note"]
+
+
+def test_repr_is_one_line_and_the_table_is_what_ipython_shows(ip):
+    report = run(ip, "%seed_everything 11 --no-deterministic")
+    assert repr(report) == f"<SeedReport: seed 11, seeds only, {len(report.rows)} rows>"
+    assert repr([report]) == f"[{report!r}]"  # inside a list or a debugger: one line
+    shown = pretty(report).splitlines()
+    assert shown[0] == "seed_everything(11): seeds only (--no-deterministic)"
+    assert len(shown) == 1 + len(report.rows)
+    assert str(report) == pretty(report)  # print() writes the table too
 
 
 def test_default_seed_is_42(ip):

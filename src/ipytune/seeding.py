@@ -10,20 +10,38 @@ separate switches, as in transformers' ``set_seed`` / ``enable_full_determinism`
 This module imports only the standard library at load time. PyTorch is
 imported when it is installed (that takes about a second the first time),
 because a generator seeded before ``import torch`` would otherwise be missed.
+
+The report lives in :mod:`ipytune.seed_report`; snapshots of every
+generator, for code that must leave the session as it found it, in
+:mod:`ipytune.rng_states`.
 """
 
 from __future__ import annotations
 
-import html
 import importlib.util
 import os
 import random
 import sys
 import warnings
-from dataclasses import dataclass, field
 from typing import Any
 
 from ipytune.errors import IpytuneWarning
+from ipytune.seed_report import SeedReport, SeedRow
+
+__all__ = [
+    "CUBLAS_ENV",
+    "DEFAULT_SEED",
+    "MAX_SEED",
+    "SEED_ENV",
+    "SeedReport",
+    "check_seed",
+    "parse_seeds",
+    "reset_seed",
+    "seed_everything",
+    "seed_generators",
+    "seed_worker",
+    "seeded_generator",
+]
 
 DEFAULT_SEED = 42
 MAX_SEED = 2**32 - 1  # NumPy's legacy global generator takes seeds in [0, 2**32)
@@ -57,7 +75,6 @@ SET, NOT_INSTALLED, NOT_AVAILABLE, TOO_LATE, SKIPPED, UNSEEDED = (
 )
 
 
-# -- validation -------------------------------------------------------------------
 def check_seed(value: Any, what: str = "seed") -> int:
     """``value`` as a seed (an int in [0, 2**32 - 1]), or a one-line ``ValueError`` saying what to pass."""
     if isinstance(value, str):
@@ -92,82 +109,6 @@ def parse_seeds(text: str, what: str = "--seeds") -> tuple[int, ...]:
     return tuple(seeds)
 
 
-# -- the report -------------------------------------------------------------------
-@dataclass
-class SeedRow:
-    key: str
-    source: str
-    setting: str
-    status: str
-    note: str = ""
-
-
-@dataclass
-class SeedReport:
-    """What ``seed_everything`` did: ``seed``, ``deterministic``, ``warn_only`` and one row per source."""
-
-    seed: int
-    deterministic: bool
-    warn_only: bool = False
-    rows: list[SeedRow] = field(default_factory=list)
-    quiet: bool = False  # returned by `%seed_everything --quiet`: displays as nothing
-
-    def __int__(self) -> int:
-        return self.seed
-
-    def __getitem__(self, key: str) -> SeedRow:
-        """The row for ``key`` (``"python"``, ``"numpy"``, ``"torch"``, ... or a source label)."""
-        for row in self.rows:
-            if key in (row.key, row.source):
-                return row
-        raise KeyError(key)
-
-    def status(self, key: str) -> str:
-        return self[key].status
-
-    def headline(self) -> str:
-        mode = "seeds and determinism switches" if self.deterministic else "seeds only (--no-deterministic)"
-        if self.deterministic and self.warn_only:
-            mode += ", deterministic algorithms warn only"
-        return f"seed_everything({self.seed}): {mode}"
-
-    def table(self) -> Any:
-        """The rows as a pandas DataFrame (source, setting, status, note)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            [(r.source, r.setting, r.status, r.note) for r in self.rows],
-            columns=["source", "setting", "status", "note"],
-        )
-
-    def __repr__(self) -> str:
-        width = [max(len(getattr(r, f)) for r in self.rows) for f in ("source", "setting", "status")]
-        lines = [self.headline()]
-        for r in self.rows:
-            text = f"  {r.source:<{width[0]}}  {r.setting:<{width[1]}}  {r.status:<{width[2]}}  {r.note}"
-            lines.append(text.rstrip())
-        return "\n".join(lines)
-
-    def _ipython_display_(self) -> None:
-        if not self.quiet:
-            from IPython.display import display
-
-            display({"text/plain": repr(self), "text/html": self._repr_html_()}, raw=True)  # type: ignore[no-untyped-call]
-
-    def _repr_html_(self) -> str:
-        body = "".join(
-            f"<tr><td>{html.escape(r.source)}</td><td><code>{html.escape(r.setting)}</code></td>"
-            f"<td>{html.escape(r.status)}</td><td>{html.escape(r.note)}</td></tr>"
-            for r in self.rows
-        )
-        return (
-            f"<div class='ipytune-seed'><b>{html.escape(self.headline())}</b>"
-            "<table><thead><tr><th>source</th><th>setting</th><th>status</th><th>note</th></tr></thead>"
-            f"<tbody>{body}</tbody></table></div>"
-        )
-
-
-# -- seeding ----------------------------------------------------------------------
 def seed_everything(seed: Any = DEFAULT_SEED, deterministic: bool = True, warn_only: bool = False) -> SeedReport:
     """Seed Python, NumPy and PyTorch (CPU and CUDA); with ``deterministic``, switch on determinism.
 
@@ -179,7 +120,7 @@ def seed_everything(seed: Any = DEFAULT_SEED, deterministic: bool = True, warn_o
     only new processes, e.g. DataLoader workers, read). Returns a
     :class:`SeedReport`; ``report.seed`` is the validated seed.
     """
-    return _apply(check_seed(seed), deterministic, warn_only)
+    return apply_seed(check_seed(seed), deterministic, warn_only)
 
 
 def reset_seed() -> SeedReport | None:
@@ -187,25 +128,28 @@ def reset_seed() -> SeedReport | None:
     recorded = os.environ.get(SEED_ENV)
     if recorded is None:
         return None
-    return _apply(check_seed(recorded, what=SEED_ENV), deterministic=False, warn_only=False)
+    return apply_seed(check_seed(recorded, what=SEED_ENV), deterministic=False, warn_only=False)
 
 
 def seed_generators(seed: int) -> None:
     """Cheap per-run seeding (Python, NumPy, torch CPU and CUDA), no report: what ``%%tune --seed`` uses per trial."""
     random.seed(seed)
-    _numpy_random().seed(seed)
-    torch = _torch()
+    numpy_random().seed(seed)
+    torch = installed_torch()
     if torch is not None:
         torch.default_generator.manual_seed(seed)  # torch.manual_seed also walks every backend: ~90 µs
         if torch.cuda.is_available():
             torch.cuda.manual_seed_all(seed)
 
 
-def _apply(seed: int, deterministic: bool, warn_only: bool, leave_out: str | None = None) -> SeedReport:
-    """Seed everything; ``leave_out`` names one source to leave unseeded (what ``%%repro --ablate`` varies)."""
+def apply_seed(seed: int, deterministic: bool, warn_only: bool, leave_out: str | None = None) -> SeedReport:
+    """``seed_everything`` for a checked seed; ``leave_out`` names one source to leave unseeded.
+
+    ``%%repro --ablate`` varies ``leave_out`` to learn which sources change a result.
+    """
     report = SeedReport(seed, deterministic, warn_only)
     rows = report.rows
-    torch = _torch()
+    torch = installed_torch()
     cuda = torch is not None and torch.cuda.is_available()
 
     def row(key: str, setting: str, status: str, note: str = "") -> None:
@@ -219,11 +163,11 @@ def _apply(seed: int, deterministic: bool, warn_only: bool, leave_out: str | Non
         random.seed(seed)
     row("python", f"random.seed({seed})", SET)
 
-    numpy_random = _numpy_random(required=False)
-    if numpy_random is None:
+    numpy = numpy_random(required=False)
+    if numpy is None:
         row("numpy", f"np.random.seed({seed})", NOT_INSTALLED)
     else:
-        numpy_random.seed(None if leave_out == "numpy" else seed)
+        numpy.seed(None if leave_out == "numpy" else seed)
         row("numpy", f"np.random.seed({seed})", SET)
 
     if torch is None:
@@ -321,52 +265,6 @@ def _cudnn_state(torch: Any) -> str:
     return f"currently deterministic={cudnn.deterministic}, benchmark={cudnn.benchmark}"
 
 
-# -- state snapshots -------------------------------------------------------------
-_ENV_KEYS = (SEED_ENV, "PYTHONHASHSEED", CUBLAS_ENV)
-
-
-def collect_rng_states() -> dict[str, Any]:
-    """Snapshot every generator and determinism switch that ``seed_everything`` touches."""
-    states: dict[str, Any] = {"python": random.getstate(), "env": {k: os.environ.get(k) for k in _ENV_KEYS}}
-    numpy_random = _numpy_random(required=False)
-    if numpy_random is not None:
-        states["numpy"] = numpy_random.get_state()
-    torch = sys.modules.get("torch")  # a torch not imported yet has no state worth keeping
-    if torch is not None:
-        states["torch"] = torch.get_rng_state()
-        if torch.cuda.is_available() and torch.cuda.is_initialized():
-            states["cuda"] = torch.cuda.get_rng_state_all()
-        cudnn = torch.backends.cudnn
-        states["cudnn"] = (cudnn.deterministic, cudnn.benchmark)
-        states["deterministic"] = (
-            torch.are_deterministic_algorithms_enabled(),
-            torch.is_deterministic_algorithms_warn_only_enabled(),
-        )
-    return states
-
-
-def set_rng_states(states: dict[str, Any]) -> None:
-    """Restore a snapshot from :func:`collect_rng_states`."""
-    random.setstate(states["python"])
-    if "numpy" in states:
-        _numpy_random().set_state(states["numpy"])
-    torch = sys.modules.get("torch")
-    if torch is not None and "torch" in states:
-        torch.set_rng_state(states["torch"])
-        if "cuda" in states:
-            torch.cuda.set_rng_state_all(states["cuda"])
-        cudnn = torch.backends.cudnn
-        cudnn.deterministic, cudnn.benchmark = states["cudnn"]
-        enabled, warn_only = states["deterministic"]
-        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
-    for key, value in states["env"].items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-
-
-# -- DataLoader workers -----------------------------------------------------------
 def seed_worker(worker_id: int) -> None:
     """``DataLoader(worker_init_fn=seed_worker)``: seed each worker's Python and NumPy from its torch seed.
 
@@ -378,7 +276,7 @@ def seed_worker(worker_id: int) -> None:
 
     worker_seed = torch.initial_seed() % 2**32
     random.seed(worker_seed)
-    _numpy_random().seed(worker_seed)
+    numpy_random().seed(worker_seed)
 
 
 def seeded_generator(seed: Any = None, device: str = "cpu") -> Any:
@@ -396,8 +294,7 @@ def seeded_generator(seed: Any = None, device: str = "cpu") -> Any:
     return generator
 
 
-# -- optional libraries -----------------------------------------------------------
-def _torch() -> Any:
+def installed_torch() -> Any:
     """The torch module when it is installed (imported now if it was not), else None."""
     torch = sys.modules.get("torch")
     if torch is None and _installed("torch"):
@@ -412,7 +309,8 @@ def _torch() -> Any:
     return torch
 
 
-def _numpy_random(required: bool = True) -> Any:
+def numpy_random(required: bool = True) -> Any:
+    """``numpy.random``; when not ``required``, None if NumPy is not installed."""
     if required or _installed("numpy"):
         import numpy.random
 

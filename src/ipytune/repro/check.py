@@ -16,16 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ipytune.repro.difference import describe, freeze, largest_difference
+from ipytune.rng_states import collect_rng_states, set_rng_states
 from ipytune.search.cell import CellProgram
 from ipytune.search.trial import run_cell
-from ipytune.seeding import (
-    CUDA_SOURCES,
-    SOURCES,
-    _apply,
-    _torch,
-    collect_rng_states,
-    set_rng_states,
-)
+from ipytune.seeding import CUDA_SOURCES, SOURCES, apply_seed, installed_torch
 
 CHANGES, NO_EFFECT, NOT_INSTALLED, NOT_AVAILABLE, SKIPPED = (
     "changes the result",
@@ -109,6 +103,11 @@ class ReproResult:
         return lines
 
     def __repr__(self) -> str:
+        verdict = "reproducible" if self.reproducible else "NOT reproducible"
+        ablation = f", {len(self.matters)} of {len(self.ablation)} sources matter" if self.ablation else ""
+        return f"<ReproResult: {verdict}, {self.runs} runs with seed {self.seed}{ablation}>"
+
+    def __str__(self) -> str:
         lines = self._lines()
         if self.ablation:
             width = max(len(r.source) for r in self.ablation)
@@ -117,6 +116,9 @@ class ReproResult:
                 text = f"  {r.source:<{width}}  {r.status:<{status_width}}  {_difference(r)}  {r.note}"
                 lines.append(text.rstrip())
         return "\n".join(lines)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
 
     def _repr_html_(self) -> str:
         head, *notes = self._lines()
@@ -157,7 +159,7 @@ def check(
     warn_only: bool = False,
 ) -> ReproResult:
     """Run ``program`` ``runs`` times under ``seed`` (and once per left-out source with ``ablate``)."""
-    torch = _torch()  # imported before the snapshot, so its switches are restored too
+    torch = installed_torch()  # imported before the snapshot, so its switches are restored too
     states = collect_rng_states()
     try:
         values = [_run(program, user_ns, seed, warn_only) for _ in range(runs)]
@@ -180,7 +182,7 @@ def check(
 def _run(
     program: CellProgram, user_ns: dict[str, Any], seed: int, warn_only: bool, leave_out: str | None = None
 ) -> Any:
-    _apply(seed, deterministic=True, warn_only=warn_only, leave_out=leave_out)
+    apply_seed(seed, deterministic=True, warn_only=warn_only, leave_out=leave_out)
     return freeze(run_cell(program, dict(user_ns), None))
 
 

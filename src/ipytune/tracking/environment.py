@@ -13,10 +13,11 @@ import sys
 from importlib import metadata
 from typing import Any
 
+from ipytune.seeding import SEED_ENV
+
 # Distribution names as pip shows them; versions come from metadata, so
 # nothing (torch least of all) is imported to learn them.
 PACKAGES = ("ipytune", "numpy", "scikit-learn", "optuna", "bayesian-optimization", "torch", "trackio")
-SEED_ENV = "IPYTUNE_SEED"  # written by %seed_everything
 
 
 def capture_environment(seed: int | None = None, cwd: str | None = None) -> dict[str, Any]:
