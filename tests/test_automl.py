@@ -39,7 +39,7 @@ def test_leaderboard_has_every_family_over_the_dummy_floor(ip: object) -> None:
     rescored = cross_val_score(clone(estimator), X, y, cv=3).mean()
     assert rescored == pytest.approx(board["best CV"][1])
     assert estimator.predict(X[:5]).shape == (5,)  # refitted on all the data
-    text = repr(result)
+    text = str(result)
     assert "recommendation:" in text
     assert "DummyClassifier" in text
     assert "<table" in result._repr_html_()  # type: ignore[attr-defined]
@@ -91,7 +91,7 @@ def test_nested_estimates_the_whole_procedure() -> None:
     nested = result.nested
     assert len(nested.outer_scores) == 2
     assert set(nested.winners) <= {"logistic", "knn"}
-    assert "outer" in repr(result)
+    assert "outer" in str(result)
 
 
 def test_timeout_is_shared_by_the_families() -> None:

@@ -40,7 +40,7 @@ def test_every_method_gets_the_same_budget(ip: object) -> None:
     summary = comparison.summary  # type: ignore[attr-defined]
     assert set(summary["method"]) == {"random", "tpe", "gp", "grid"}
     assert summary["best"].is_monotonic_decreasing  # best first (maximised)
-    text = repr(comparison)
+    text = str(comparison)
     assert "best so far" in text
     assert "budget of 12" in text
     assert ip.user_ns["tune"].last is comparison  # type: ignore[attr-defined]
@@ -73,7 +73,7 @@ def test_repeats_show_the_spread_over_seeds(ip: object) -> None:
 
 
 def test_budget_grid_fits_the_budget() -> None:
-    from ipytune.honest.compare import budget_grid
+    from ipytune.search.samplers.budget import budget_grid
     from ipytune.search.space import ChoiceParam, FloatParam, IntParam
 
     params = [FloatParam("lr", 1e-4, 1e-1, log=True), IntParam("depth", 1, 3), ChoiceParam("k", ("a", "b"))]

@@ -63,7 +63,7 @@ def test_outer_scores_are_scored_on_the_held_out_rows(ip: object) -> None:
     assert result.stratified  # type: ignore[attr-defined]
     prefixes = {f.search.study.study_name.rsplit("-fold", 1)[0] for f in result.folds}  # type: ignore[attr-defined]
     assert len(prefixes) == 1  # one group of studies
-    text = repr(result)
+    text = str(result)
     assert "gap" in text
     assert "optimism" in text
     assert ip.user_ns["tune"].last is result  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ def test_pruned_trials_stop_at_the_report_line(ip: object, method: str) -> None:
     summary = result.pruning()  # type: ignore[attr-defined]
     assert summary["pruned"] == len(pruned)
     assert summary["steps_saved"] == sum(9 - t.last_step for t in pruned)
-    assert f"{len(pruned)} pruned" in repr(result)
+    assert f"{len(pruned)} pruned" in str(result)
 
 
 def test_code_after_the_report_does_not_run_for_a_pruned_trial(ip: object) -> None:

@@ -9,7 +9,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import ipytune
-from ipytune.tracking import home
+from ipytune.tracking import _trackio
 from ipytune.tracking.runs import metric_history, projects, runs
 from tests.conftest import run
 
@@ -18,7 +18,7 @@ def plain_trackio_project(folder, project="plain"):
     """Two runs written by trackio's own init/log/finish, as the lecture does without ipytune."""
     import trackio
 
-    home.use(folder)  # trackio read TRACKIO_DIR at import; this test's folder is newer
+    _trackio.use(folder)  # trackio read TRACKIO_DIR at import; this test's folder is newer
     for name, lr, losses in (("run-a", 0.1, [1.0, 0.6, 0.5]), ("run-b", 0.01, [1.0, 0.8, 0.3])):
         trackio.init(
             project=project,

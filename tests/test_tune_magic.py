@@ -226,7 +226,7 @@ def test_non_numeric_objective_fails_the_trial_with_what_was_returned(ip, last, 
     assert (result.trials["state"] == "FAIL").all()
     assert result.trials["fail_reason"].str.startswith(reason).all()
     assert result.best_trial is None
-    assert reason in repr(result)
+    assert reason in str(result)
 
 
 def test_numpy_and_torch_scalars_are_scores(ip):
@@ -295,7 +295,7 @@ def test_interrupt_keeps_finished_trials_and_the_study_resumes(ip):
     result = run(ip, cell)
     assert result.stop_reason == "interrupted"
     assert result.trials["state"].tolist() == ["COMPLETE"] * 3 + ["FAIL"]
-    assert "interrupted" in repr(result)
+    assert "interrupted" in str(result)
     assert "x" not in ip.user_ns  # no refit after an interrupt
     resumed = run(ip, cell)  # calls is now longer than 4: nothing interrupts
     assert len(resumed.trials) == 14
@@ -362,7 +362,7 @@ def test_terminal_progress_line_and_summary(ip, capsys):
     out = capsys.readouterr().out
     assert "[grid] trial 4/4" in out
     assert "best 4 (trial" in out
-    text = repr(result)
+    text = str(result)
     assert text.splitlines()[0].startswith("grid · study")
     assert "4 complete" in text
     assert "best 4 (max)" in text

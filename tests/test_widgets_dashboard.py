@@ -57,7 +57,8 @@ def test_trial_arrays_travel_as_binary_buffers() -> None:
 
 def test_the_stop_flag_ends_the_search_before_the_next_trial(ip: object) -> None:
     from ipytune.search.cell import parse_cell
-    from ipytune.search.engine import SearchSettings, prepare, run_search
+    from ipytune.search.engine import Search
+    from ipytune.search.settings import SearchSettings
 
     board = LiveDashboard("random", show=False)
     assert board.pump is None  # no kernel here: Stop says it is unavailable
@@ -67,8 +68,7 @@ def test_the_stop_flag_ends_the_search_before_the_next_trial(ip: object) -> None
     program = parse_cell("x = tune.float(0, 1)\nboard.widget.stop_requested = len(board._values) >= 5\nx")
     user_ns = dict(ip.user_ns, board=board)  # type: ignore[attr-defined]
     settings = SearchSettings(method="random", n_trials=50, storage="memory", seed=0)
-    outcome = prepare(program, user_ns, settings)
-    outcome = run_search(program, user_ns, settings, outcome, [board], should_stop=board.should_stop)
+    outcome = Search(program, user_ns, settings, [board]).run()  # the engine polls every Stop button itself
     assert outcome.stop_reason == "stopped"
     assert outcome.trials_run == 6  # Stop came during the 6th trial: it finishes, no trial starts after it
     assert len(outcome.study.trials) == 6

@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
+from ipytune._format import Summarised, format_params
+from ipytune.honest.folds import GAP_MEANING, outer_splitter, take
+from ipytune.search.settings import CV_SCORES, STOPPED_BY_USER, SearchSettings, StopReason
 from ipytune.search.storage import fresh_study_name
 
 if TYPE_CHECKING:
@@ -25,45 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ipytune.search.cell import CellProgram
-    from ipytune.search.engine import ExcInfo, SearchSettings
+    from ipytune.search.engine import ExcInfo
     from ipytune.search.result import TuneResult
-
-GAP_MEANING = (
-    "The gap is the optimism of picking the best of many noisy CV scores: the outer mean, measured on "
-    "data no trial saw, is the estimate to report."
-)
-
-
-def take(data: Any, index: np.ndarray) -> Any:
-    """Rows ``index`` of a DataFrame/Series, array, sparse matrix or list."""
-    import numpy as np
-
-    if hasattr(data, "iloc"):
-        return data.iloc[index]
-    if hasattr(data, "shape"):
-        return data[index]
-    return np.asarray(data)[index]
-
-
-def outer_splitter(y: Any, folds: int, seed: int | None, classes: bool = True) -> tuple[Any, bool]:
-    """Stratified folds for a class target (when every class has ``folds`` members), plain K-fold otherwise.
-
-    ``classes=False`` says the target is a quantity even if it looks like labels.
-    """
-    import numpy as np
-    from sklearn.model_selection import KFold, StratifiedKFold
-    from sklearn.utils.multiclass import type_of_target
-
-    random_state = 0 if seed is None else seed
-    try:
-        kind = type_of_target(y)
-    except ValueError:
-        kind = "unknown"
-    if classes and kind in ("binary", "multiclass"):
-        _, counts = np.unique(np.asarray(y), return_counts=True)
-        if counts.min() >= folds:
-            return StratifiedKFold(folds, shuffle=True, random_state=random_state), True
-    return KFold(folds, shuffle=True, random_state=random_state), False
 
 
 @dataclass
@@ -88,8 +54,8 @@ class NestedFold:
         return self.search.best_params
 
 
-@dataclass
-class NestedResult:
+@dataclass(repr=False)
+class NestedResult(Summarised):
     """What ``%%tune --nested K`` returns (also ``tune.last``).
 
     ``outer_scores`` (one per outer fold, on data the search never saw),
@@ -105,7 +71,7 @@ class NestedResult:
     folds: list[NestedFold] = field(default_factory=list)
     error: ExcInfo | None = None
     error_message: str = ""
-    stop_reason: str = "completed"
+    stop_reason: StopReason = "completed"
 
     @property
     def outer_scores(self) -> list[float]:
@@ -148,7 +114,7 @@ class NestedResult:
                 "test": len(f.test_index),
                 "inner best": f.inner_best,
                 "outer": f.outer_score,
-                "best params": ", ".join(f"{k}={_short(v)}" for k, v in f.best_params.items()),
+                "best params": format_params(f.best_params, limit=None),
             }
             for f in self.folds
         ]
@@ -171,7 +137,7 @@ class NestedResult:
         notes.append("the notebook is left as it was: run the cell without --nested for the final model")
         return notes
 
-    def __repr__(self) -> str:
+    def to_text(self) -> str:
         lines = [self.headline()] + [f"  {n}" for n in self.notes()]
         if self.folds:
             lines.append(self.table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
@@ -187,10 +153,6 @@ def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else math.nan
 
 
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
 def nested_search(
     program: CellProgram,
     user_ns: dict[str, Any],
@@ -201,9 +163,7 @@ def nested_search(
     """Run the search of ``program`` once per outer fold, on that fold's training rows only."""
     from sklearn.metrics import check_scoring
 
-    from ipytune.search.engine import prepare, run_search
-    from ipytune.search.result import TuneResult
-    from ipytune.search.trial import refit
+    from ipytune.search.engine import Search
 
     scoring = settings.scoring
     if scoring.data is None:
@@ -216,67 +176,61 @@ def nested_search(
     result = NestedResult(
         k=k,
         stratified=stratified,
-        maximize=settings.direction == "maximize",
+        maximize=settings.maximize,
         scoring=scoring.scoring or "estimator.score",
     )
     for index, (train, test) in enumerate(splitter.split(X, y), start=1):
         # the cell and its inner CV see only the training rows, under the names it already uses
         namespace = dict(user_ns)
         namespace[x_name], namespace[y_name] = take(X, train), take(y, train)
-        fold_settings = replace(settings, study_name=f"{prefix}-fold{index}")
-        outcome = prepare(program, namespace, fold_settings)
-        study = outcome.study
-        returned_a_number = _ReturnedANumber(study)
-        outcome = run_search(
+        returned_a_number = _ReturnedANumber()
+        search = Search(
             program,
             namespace,
-            fold_settings,
-            outcome,
+            replace(settings, study_name=f"{prefix}-fold{index}"),
             observers_for(settings.method),
-            should_stop=returned_a_number,
+            stop_when=returned_a_number,
         )
-        search = TuneResult(study, settings.method, outcome.params, outcome.stop_reason, outcome.sampler)
-        if outcome.error is not None:
-            result.error = outcome.error
-            result.error_message = (
-                f"--nested stopped in outer fold {index}: trial {outcome.error_trial} raised "
-                f"{outcome.error[0].__name__} (traceback above); add --catch to record such trials as failed."
+        inner = search.run()
+        if inner.error is not None:
+            result.error, result.error_message = (
+                inner.error,
+                inner.error_message(f"--nested stopped in outer fold {index}"),
             )
             return result
-        if returned_a_number():
+        if returned_a_number.verdict:
             raise UsageError(
                 "--nested needs the cell to end with an unfitted scikit-learn estimator (it is refitted and scored "
                 "on each outer fold); this cell returned a number."
             )
-        if search.best_trial is None:
+        if inner.best_trial is None:
             raise UsageError(
-                f"--nested: no trial completed in outer fold {index} ({search.headline()}); fix the cell first."
+                f"--nested: no trial completed in outer fold {index} ({inner.headline()}); fix the cell first."
             )
-        if outcome.stop_reason in ("interrupted", "stopped"):
-            result.stop_reason = outcome.stop_reason
+        if inner.stop_reason in STOPPED_BY_USER:
+            result.stop_reason = inner.stop_reason
             return result
-        estimator = refit(program, namespace, search.stored_best_params, scoring)
+        estimator = search.refit(inner)
         scorer = check_scoring(estimator, scoring=scoring.scoring)
         outer = float(scorer(estimator, take(X, test), take(y, test)))
-        result.folds.append(NestedFold(index, train, test, search, outer, estimator))
+        result.folds.append(NestedFold(index, train, test, inner, outer, estimator))
     return result
 
 
 class _ReturnedANumber:
-    """``should_stop`` for an inner search: true once a complete trial was scored without cross-validation.
+    """``stop_when`` for an inner search: true once a complete trial was scored without cross-validation.
 
     Every trial runs the same cell, so the first complete trial decides, and the verdict is kept:
     polling between trials stops reading the study once it is known.
     """
 
-    def __init__(self, study: Any) -> None:
-        self.study = study
+    def __init__(self) -> None:
         self.verdict: bool | None = None
 
-    def __call__(self) -> bool:
+    def __call__(self, study: Any) -> bool:
         if self.verdict is None:
-            for trial in self.study.get_trials(deepcopy=False):
+            for trial in study.get_trials(deepcopy=False):
                 if trial.state.name == "COMPLETE":
-                    self.verdict = "cv_scores" not in trial.user_attrs
+                    self.verdict = CV_SCORES not in trial.user_attrs
                     break
         return bool(self.verdict)

@@ -1,4 +1,4 @@
-"""What every cell magic of ipytune does with the cell it is given: compile it once, show its errors."""
+"""What every ipytune magic needs of the shell: compile a cell once, show its errors, know the front-end, watch a search."""
 
 from __future__ import annotations
 
@@ -27,3 +27,49 @@ def show_user_traceback(shell: Any, error: ExcInfo, filename: str) -> None:
     while user_tb is not None and user_tb.tb_frame.f_code.co_filename != filename:
         user_tb = user_tb.tb_next
     shell.showtraceback((etype, value, user_tb or tb), tb_offset=0)
+
+
+def in_kernel(shell: Any) -> bool:
+    """True in a Jupyter kernel (widgets can be shown), False in terminal IPython.
+
+    An ``isinstance`` test, so subclasses of ipykernel's shell (Colab's, for one) get widgets too.
+    """
+    try:
+        from ipykernel.zmqshell import ZMQInteractiveShell
+    except ImportError:  # pragma: no cover - ipykernel is a dependency
+        return False
+    return isinstance(shell, ZMQInteractiveShell)
+
+
+def search_observers(shell: Any, method: str, quiet: bool, tracking: Any = None) -> list[Any]:
+    """What watches one search: the live dashboard (or a progress bar/line), and the trackio tracker.
+
+    ``tracking`` is the tracker's ``TrackSettings``, None for none.
+    """
+    from ipytune.search.progress import make_progress
+
+    trackers = []
+    if tracking is not None:
+        from ipytune.tracking.observer import TrackingObserver
+
+        trackers.append(TrackingObserver(tracking))
+    kernel = in_kernel(shell)
+    if kernel and not quiet:
+        dashboard = _live_dashboard(method)
+        if dashboard is not None:
+            return [dashboard, *trackers]
+    return [make_progress(method, quiet, in_kernel=kernel), *trackers]
+
+
+def _live_dashboard(method: str) -> Any:
+    """The widget dashboard (with its Stop button); None when its front-end was not built."""
+    from ipytune.widgets._bundle import MissingBundleError
+
+    try:
+        from ipytune.widgets.dashboard import LiveDashboard
+    except MissingBundleError as error:
+        import warnings
+
+        warnings.warn(f"{error} Showing a plain progress bar instead.", RuntimeWarning, stacklevel=3)
+        return None
+    return LiveDashboard(method)

@@ -8,6 +8,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ipytune.magics._shell import in_kernel
+
 LOCALHOST = "127.0.0.1"
 
 
@@ -36,7 +38,7 @@ class TrackingMagics(Magics):
         if table.empty:
             return table
         column, ascending = _sort_key(table, args.sort, args.ascending)  # a bad --sort fails here, either way
-        if _in_front_end(self.shell):  # the widget: table + parallel coordinates + curves
+        if in_kernel(self.shell):
             from ipytune.widgets.compare import compare_runs
 
             if args.sort is not None and column is not None and _numeric(table[column]):
@@ -64,7 +66,8 @@ class TrackingMagics(Magics):
         from ipytune.tracking import home
 
         home.use(home.trackio_dir())
-        handle = trackio.show(
+        # trackio.show's documented result: (app, url, share_url, full_url); full_url adds a write token
+        self._dashboard, self.dashboard_url, share_url, _ = trackio.show(
             project=args.project,
             host=LOCALHOST,
             share=False,
@@ -72,7 +75,6 @@ class TrackingMagics(Magics):
             open_browser=False,
             block_thread=False,
         )
-        self._dashboard, self.dashboard_url, share_url = handle[0], handle[1], handle[2]
         assert share_url is None, "trackio opened a public share link"  # share=False above: never expected
         print(f"trackio dashboard: {self.dashboard_url}" + (f"?project={args.project}" if args.project else ""))
         return None
@@ -85,23 +87,18 @@ class TrackingMagics(Magics):
                 self._dashboard = self.dashboard_url = None
 
 
-def _in_front_end(shell: Any) -> bool:
-    from ipytune.magics.tune import _in_kernel
-
-    return _in_kernel(shell)
-
-
 def _project(name: str | None) -> str:
     if name:
         return name
-    from ipytune.tracking import api
+    from ipytune.tracking.observer import last_tracked_project
 
-    if api.last_project is None:
+    project = last_tracked_project()
+    if project is None:
         from ipytune.tracking.runs import projects
 
         known = ", ".join(projects()) or "none yet"
         raise UsageError(f"%compare_runs needs a project name (no search was tracked yet); projects: {known}.")
-    return api.last_project
+    return project
 
 
 def _numeric(column: Any) -> bool:

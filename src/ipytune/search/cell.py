@@ -15,6 +15,8 @@ from typing import Any
 
 from IPython.core.error import UsageError
 
+from ipytune._context import running
+from ipytune.search.declarations import SpaceRecorder, tune
 from ipytune.search.space import Param, SpaceError
 
 DECLARATIONS = ("int", "float", "choice")
@@ -55,7 +57,6 @@ class Declaration:
 class CellProgram:
     """A parsed cell: body code, objective code and its declarations."""
 
-    source: str
     filename: str
     body: CodeType
     objective: CodeType
@@ -73,8 +74,6 @@ class CellProgram:
         front (grid, gp): then a conditional declaration, or one whose
         arguments depend on the cell's own variables, is an error.
         """
-        from ipytune.search.declarations import _Recorder, tune
-
         if require and self.conditional:
             decl = self.conditional[0]
             raise SpaceError(
@@ -82,10 +81,9 @@ class CellProgram:
                 f"({decl.name or 'unnamed'}) is inside an if/loop/function: "
                 f"use --method tpe or random for conditional parameters."
             )
-        recorder = _Recorder()
+        recorder = SpaceRecorder()
         scope = dict(namespace, tune=tune)
-        previous, tune._trial = tune._trial, recorder
-        try:
+        with running(recorder):
             for decl in self.declarations:
                 expression = ast.fix_missing_locations(ast.Expression(decl.node))
                 try:
@@ -100,8 +98,6 @@ class CellProgram:
                             f"({type(error).__name__}: {error}); use literal values or variables "
                             f"defined before the cell."
                         ) from None
-        finally:
-            tune._trial = previous
         return recorder.params
 
 
@@ -130,7 +126,6 @@ def parse_cell(source: str, filename: str = "<tune-cell>", missing_objective: st
     assert isinstance(last, ast.Expr)
     objective = ast.Expression(last.value)
     return CellProgram(
-        source=source,
         filename=filename,
         body=compile(module, filename, "exec"),
         objective=compile(objective, filename, "eval"),

@@ -12,14 +12,15 @@ import builtins  # the methods `int` and `float` shadow the builtins in annotati
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ipytune._context import current_trial
 from ipytune.search.space import ChoiceParam, FloatParam, IntParam, Param, SpaceError
 
 if TYPE_CHECKING:
     from ipytune.search.result import TuneResult
 
 
-class _Recorder:
-    """Stands in for a trial while the space is read before the first trial."""
+class SpaceRecorder:
+    """Stands in for a trial while the space is read before the first trial: declarations are recorded, not drawn."""
 
     def __init__(self) -> None:
         self.params: list[Param] = []
@@ -29,7 +30,6 @@ class Tune:
     """Declare hyperparameters in a ``%%tune`` cell: ``tune.int``, ``tune.float``, ``tune.choice``."""
 
     def __init__(self) -> None:
-        self._trial: Any = None
         self.last: TuneResult | None = None
         """The result of the most recent ``%%tune`` search in this session."""
 
@@ -68,8 +68,8 @@ class Tune:
     # -- inside a trial -----------------------------------------------------------
     def report(self, value: builtins.float, step: builtins.int) -> None:
         """Report an intermediate ``value`` at ``step``; with a pruner on, an unpromising trial stops here."""
-        trial = self._trial
-        if trial is None or isinstance(trial, _Recorder) or not hasattr(trial, "should_prune"):
+        trial = current_trial()
+        if trial is None or isinstance(trial, SpaceRecorder) or not hasattr(trial, "should_prune"):
             return  # outside a search (or during refit) there is nothing to prune
         trial.report(float(value), int(step))
         if trial.should_prune():
@@ -107,13 +107,13 @@ class Tune:
         return name
 
     def _draw(self, spec: Param) -> Any:
-        trial = self._trial
+        trial = current_trial()
         if trial is None:
             raise SpaceError(
                 f"tune.{_kind(spec)}({spec.name!r}) has a value only inside a %%tune cell; "
                 f"after a search, tune.last.best_params holds the best values."
             )
-        if isinstance(trial, _Recorder):
+        if isinstance(trial, SpaceRecorder):
             trial.params.append(spec)
             return spec
         return spec.suggest(trial)

@@ -1,9 +1,19 @@
-"""One search loop over one ``optuna.Study``, whatever the method.
+"""ONE search of a cell over one ``optuna.Study``: prepare -> trial loop -> result.
 
-Every method is an Optuna sampler, so storage, resume, pruning and results
-are written once. The loop uses Optuna's ask/tell interface so that it, not
-Optuna, decides what an interrupt, a failed trial or a bad objective means:
-a finished trial is always told to the study before anything else happens.
+Every feature runs its searches through :class:`Search`: ``%%tune`` runs one,
+``--compare`` one per method, ``--nested`` one per outer fold, ``%automl`` one per
+model family. They choose settings and observers; the engine owns evaluation,
+stopping, the result and what a failure means, as scikit-learn's
+``BaseSearchCV.fit`` owns evaluation while ``_run_search`` only schedules.
+
+Every method is an Optuna sampler, so storage, resume, pruning and results are
+written once. The loop uses Optuna's ask/tell interface so that it, not Optuna,
+decides what an interrupt, a failed trial or a bad objective means: a finished
+trial is always told to the study before anything else happens.
+
+Where trials run is one method, :meth:`Search._run_trials` (today: one after
+another in this process). Worker processes or a cluster replace that method;
+preparing, stopping, the result and the errors stay as they are.
 """
 
 from __future__ import annotations
@@ -13,55 +23,32 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import optuna
 from IPython.core.error import UsageError
 from optuna.trial import FrozenTrial, TrialState
 
-try:
-    from optuna.study._tell import _tell_with_warning
-except ImportError:  # pragma: no cover - a future Optuna may move it
-    _tell_with_warning = None  # type: ignore[assignment]
-
+from ipytune._context import LogSink
+from ipytune.search._optuna import fast_tell
 from ipytune.search.cell import CellProgram
-from ipytune.search.samplers.gp import BayesOptSampler
-from ipytune.search.samplers.grid import FastGridSampler
-from ipytune.search.settings import METHODS, PRUNERS, STATIC_METHODS
+from ipytune.search.result import TuneResult
+from ipytune.search.samplers import FastGridSampler, make_pruner, make_sampler
+from ipytune.search.samplers.budget import budget_grid_sampler
+from ipytune.search.settings import (
+    DEFAULT_TRIALS,
+    FAIL_REASON,
+    METHOD_ATTR,
+    STATIC_METHODS,
+    SearchSettings,
+    StopReason,
+)
 from ipytune.search.space import Param
 from ipytune.search.storage import fresh_study_name, open_storage
-from ipytune.search.trial import BadObjective, Scoring, evaluate
-
-DEFAULT_TRIALS = 20
-METHOD_ATTR = "ipytune:method"
-FAIL_REASON = "fail_reason"
+from ipytune.search.trial import BadObjective, evaluate, refit
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
-
-
-@dataclass
-class SearchSettings:
-    method: str = "tpe"
-    n_trials: int | None = None
-    timeout: float | None = None
-    direction: str = "maximize"
-    seed: int | None = None
-    study_name: str | None = None
-    storage: str | None = None
-    catch: bool = False
-    scoring: Scoring = field(default_factory=Scoring)
-    prune: str = "none"  # median | hyperband | halving | none
-    seeds: tuple[int, ...] | None = None  # --seeds: every trial runs once per seed
-    deterministic: bool = False  # with a seed: also PyTorch's determinism switches
-
-    @property
-    def run_seeds(self) -> tuple[int, ...]:
-        """The seeds every trial runs under: --seeds, else --seed alone, else none (RNGs left as they are)."""
-        if self.seeds:
-            return self.seeds
-        return () if self.seed is None else (self.seed,)
 
 
 class Observer(Protocol):
@@ -76,6 +63,20 @@ class Observer(Protocol):
     def finish(self, study: optuna.Study, reason: str) -> None: ...
 
 
+@runtime_checkable
+class Stoppable(Protocol):
+    """An observer the user can stop the search from (the dashboard's Stop button)."""
+
+    def should_stop(self) -> bool: ...
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """An observer that also takes the running trial's ``tune.log`` rows."""
+
+    def log(self, number: int, metrics: dict[str, Any], step: int | None) -> None: ...
+
+
 @contextmanager
 def quiet_optuna() -> Iterator[None]:
     """No "study created" / "trial finished" log line per trial: the progress display says it."""
@@ -86,42 +87,6 @@ def quiet_optuna() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(previous)
-
-
-@dataclass
-class SearchOutcome:
-    study: optuna.Study
-    sampler: optuna.samplers.BaseSampler
-    params: list[Param]
-    stop_reason: str = "completed"  # completed | timeout | interrupted | grid exhausted | error | stopped
-    error: ExcInfo | None = None  # a user exception that stopped the search
-    error_trial: int | None = None
-    trials_run: int = 0
-
-
-def make_sampler(method: str, params: list[Param], seed: int | None) -> optuna.samplers.BaseSampler:
-    if method == "grid":
-        return FastGridSampler(params, seed=seed)
-    if method == "gp":
-        return BayesOptSampler(params, seed=seed)
-    if method == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if method == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    raise UsageError(f"--method {method!r} is not one of {', '.join(METHODS)}.")
-
-
-def make_pruner(name: str) -> optuna.pruners.BasePruner:
-    """Optuna's pruner for ``--prune``; any sampler works with any of them, grid and gp included."""
-    if name == "median":
-        return optuna.pruners.MedianPruner()
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner()
-    if name == "halving":
-        return optuna.pruners.SuccessiveHalvingPruner()
-    if name == "none":
-        return optuna.pruners.NopPruner()
-    raise UsageError(f"--prune {name!r} is not one of {', '.join(PRUNERS)}.")
 
 
 def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -> optuna.Study:
@@ -153,135 +118,184 @@ def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -
     return study
 
 
-def prepare(program: CellProgram, user_ns: dict[str, Any], settings: SearchSettings) -> SearchOutcome:
-    """Everything that can fail before a trial runs: space, sampler, study."""
-    if settings.method not in METHODS:
-        raise UsageError(f"--method {settings.method!r} is not one of {', '.join(METHODS)}.")
-    params = program.static_space(user_ns, settings.method, require=settings.method in STATIC_METHODS)
-    if settings.method in STATIC_METHODS and not params:
+def read_space(program: CellProgram, namespace: dict[str, Any], method: str) -> list[Param]:
+    """The cell's declarations, evaluated before any trial; grid and gp need them all, statically."""
+    static = method in STATIC_METHODS
+    params = program.static_space(namespace, method, require=static)
+    if static and not params:
         raise UsageError(
-            f"--method {settings.method} found no tune.int/float/choice declaration in the cell: "
+            f"--method {method} found no tune.int/float/choice declaration in the cell: "
             f"declare at least one parameter to search."
         )
-    if settings.scoring.data is not None:
-        settings.scoring.check_data(user_ns)
-    sampler = make_sampler(settings.method, params, settings.seed)
-    study = open_study(settings, sampler)
-    return SearchOutcome(study=study, sampler=sampler, params=params)
+    return params
 
 
-def planned_trials(outcome: SearchOutcome, settings: SearchSettings) -> int:
-    sampler = outcome.sampler
-    if isinstance(sampler, FastGridSampler):
-        remaining = sampler.remaining(outcome.study)
-        return remaining if settings.n_trials is None else min(settings.n_trials, remaining)
-    return DEFAULT_TRIALS if settings.n_trials is None else settings.n_trials
+class Search:
+    """One search: ``Search(program, namespace, settings, observers).run()`` returns a :class:`TuneResult`.
 
-
-def run_search(
-    program: CellProgram,
-    user_ns: dict[str, Any],
-    settings: SearchSettings,
-    outcome: SearchOutcome,
-    observers: Sequence[Observer],
-    should_stop: Callable[[], bool] = lambda: False,
-) -> SearchOutcome:
-    """Run the trials; returns with every finished trial told to the study.
-
-    ``should_stop`` is polled between trials (a dashboard's Stop button).
+    - ``params``: the space, when the caller has read it already (once for several searches);
+    - ``grid_on_budget``: grid runs a grid coarsened to about ``n_trials`` points (``--compare``,
+      ``%automl``) instead of the declared one;
+    - ``stop_when(study)``: one more reason to stop between trials, besides Ctrl-C, ``--timeout``
+      and a Stop button of any observer.
     """
-    study = outcome.study
-    total = planned_trials(outcome, settings)
-    if total == 0 and isinstance(outcome.sampler, FastGridSampler):
-        outcome.stop_reason = "grid exhausted"
-    for observer in observers:
-        observer.start(study, total)
-    try:
-        with quiet_optuna():
-            _loop(program, user_ns, settings, outcome, observers, should_stop, total)
-    finally:
-        for observer in observers:
-            observer.finish(study, outcome.stop_reason)
-    return outcome
 
+    def __init__(
+        self,
+        program: CellProgram,
+        namespace: dict[str, Any],
+        settings: SearchSettings,
+        observers: Sequence[Observer] = (),
+        *,
+        params: list[Param] | None = None,
+        grid_on_budget: bool = False,
+        stop_when: Callable[[optuna.Study], bool] | None = None,
+    ) -> None:
+        self.program = program
+        self.namespace = namespace
+        self.settings = settings
+        self.observers = list(observers)
+        self.params = params
+        self.grid_on_budget = grid_on_budget
+        self.stop_when = stop_when
+        self.study: optuna.Study | None = None
+        self.sampler: optuna.samplers.BaseSampler | None = None
+        self.note = ""  # what a reader of the result should know about this search (the budget grid)
+        self.stop_reason: StopReason = "completed"
+        self.error: ExcInfo | None = None  # a user exception that stopped the search
+        self.error_trial: int | None = None
+        self.trials_run = 0
+        self._stoppable = [o for o in self.observers if isinstance(o, Stoppable)]
+        self._log_sink: LogSink | None = next((o for o in self.observers if isinstance(o, Tracker)), None)
 
-def _loop(
-    program: CellProgram,
-    user_ns: dict[str, Any],
-    settings: SearchSettings,
-    outcome: SearchOutcome,
-    observers: Sequence[Observer],
-    should_stop: Callable[[], bool],
-    total: int,
-) -> None:
-    study = outcome.study
-    started = time.monotonic()
-    trial = None
-    try:
-        while outcome.trials_run < total:
-            if settings.timeout is not None and time.monotonic() - started >= settings.timeout:
-                outcome.stop_reason = "timeout"
-                return
-            if should_stop():
-                outcome.stop_reason = "stopped"
-                return
-            trial = study.ask()
-            if getattr(outcome.sampler, "exhausted", False):  # another worker took the last points
+    # -- prepare: everything that can fail before a trial runs ------------------------------------
+    def prepare(self) -> optuna.Study:
+        """Read the space, check the data, make the sampler and open the study (once)."""
+        if self.study is not None:
+            return self.study
+        settings = self.settings
+        if self.params is None:
+            self.params = read_space(self.program, self.namespace, settings.method)
+        if settings.scoring.data is not None:
+            settings.scoring.check_data(self.namespace)
+        if settings.method == "grid" and self.grid_on_budget:
+            budget = settings.n_trials or DEFAULT_TRIALS
+            self.sampler, self.note = budget_grid_sampler(self.params, budget, settings.seed)
+        else:
+            self.sampler = make_sampler(settings.method, self.params, settings.seed)
+        self.study = open_study(settings, self.sampler)
+        return self.study
+
+    def planned_trials(self) -> int:
+        sampler, n_trials = self.sampler, self.settings.n_trials
+        if isinstance(sampler, FastGridSampler):
+            assert self.study is not None
+            remaining = sampler.remaining(self.study)
+            return remaining if n_trials is None else min(n_trials, remaining)
+        return DEFAULT_TRIALS if n_trials is None else n_trials
+
+    # -- run ----------------------------------------------------------------------------------------
+    def run(self) -> TuneResult:
+        """Run the trials; returns with every finished trial told to the study, whatever stopped it."""
+        study = self.prepare()
+        total = self.planned_trials()
+        if total == 0 and isinstance(self.sampler, FastGridSampler):
+            self.stop_reason = "grid exhausted"
+        for observer in self.observers:
+            observer.start(study, total)
+        try:
+            with quiet_optuna():
+                self._run_trials(study, total)
+        finally:
+            for observer in self.observers:
+                observer.finish(study, self.stop_reason)
+        return self.result()
+
+    def should_stop(self, study: optuna.Study) -> bool:
+        """Polled between trials: a Stop button was clicked, or the caller's own condition holds."""
+        if any(o.should_stop() for o in self._stoppable):
+            return True
+        return self.stop_when is not None and self.stop_when(study)
+
+    def _run_trials(self, study: optuna.Study, total: int) -> None:
+        """The transport: here, trials run one after another in this process."""
+        started = time.monotonic()
+        timeout = self.settings.timeout
+        trial = None
+        try:
+            while self.trials_run < total:
+                if timeout is not None and time.monotonic() - started >= timeout:
+                    self.stop_reason = "timeout"
+                    return
+                if self.should_stop(study):
+                    self.stop_reason = "stopped"
+                    return
+                trial = study.ask()
+                if getattr(self.sampler, "exhausted", False):  # another worker took the last points
+                    study.tell(trial, state=TrialState.FAIL)
+                    self.stop_reason = "grid exhausted"
+                    return
+                state, value = self._run_one(trial)
+                finished = fast_tell(study, trial, value, state)
+                trial = None
+                self.trials_run += 1
+                for observer in self.observers:
+                    observer.update(study, finished)
+                if self.error is not None:
+                    self.stop_reason = "error"
+                    return
+        except KeyboardInterrupt:
+            self.stop_reason = "interrupted"
+            if trial is not None:  # the trial that was running when the interrupt came
+                trial.set_user_attr(FAIL_REASON, "interrupted")
                 study.tell(trial, state=TrialState.FAIL)
-                outcome.stop_reason = "grid exhausted"
-                return
-            state, value = _run_one(program, user_ns, settings, trial, outcome)
-            finished = _tell(study, trial, value, state)
-            trial = None
-            outcome.trials_run += 1
-            for observer in observers:
-                observer.update(study, finished)
-            if outcome.error is not None:
-                outcome.stop_reason = "error"
-                return
-    except KeyboardInterrupt:
-        outcome.stop_reason = "interrupted"
-        if trial is not None:  # the trial that was running when the interrupt came
-            trial.set_user_attr(FAIL_REASON, "interrupted")
-            study.tell(trial, state=TrialState.FAIL)
-    except BaseException:
-        if trial is not None:  # never leave a trial RUNNING in the storage
-            study.tell(trial, state=TrialState.FAIL)
-        raise
+        except BaseException:
+            if trial is not None:  # never leave a trial RUNNING in the storage
+                study.tell(trial, state=TrialState.FAIL)
+            raise
 
+    def _run_one(self, trial: optuna.Trial) -> tuple[TrialState, float | None]:
+        """One trial, and what its outcome means: complete, pruned, failed, or a failure that stops the search."""
+        try:
+            value = evaluate(self.program, self.namespace, trial, self.settings, self._log_sink)
+        except optuna.TrialPruned:
+            return TrialState.PRUNED, None
+        except BadObjective as bad:
+            trial.set_user_attr(FAIL_REASON, str(bad))
+            return TrialState.FAIL, None
+        except (KeyboardInterrupt, UsageError):
+            raise
+        except Exception as error:
+            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+            if not self.settings.catch:
+                self.error = sys.exc_info()  # type: ignore[assignment]
+                self.error_trial = trial.number
+            return TrialState.FAIL, None
+        return TrialState.COMPLETE, value
 
-def _tell(study: optuna.Study, trial: optuna.Trial, value: float | None, state: TrialState) -> FrozenTrial:
-    """``study.tell`` without the deep copy of the finished trial that Optuna makes for its caller.
+    # -- after --------------------------------------------------------------------------------------
+    def result(self) -> TuneResult:
+        """The one place a :class:`TuneResult` is made."""
+        assert self.study is not None, "prepare() or run() first"
+        return TuneResult(
+            study=self.study,
+            method=self.settings.method,
+            params=self.params or [],
+            stop_reason=self.stop_reason,
+            sampler=self.sampler,
+            trials_run=self.trials_run,
+            error=self.error,
+            error_trial=self.error_trial,
+            note=self.note,
+        )
 
-    That copy is about 15 µs, a quarter of a random-search trial; observers only read the
-    trial. Falls back to the public ``tell`` if Optuna's internal function moves.
-    """
-    if _tell_with_warning is None:
-        return study.tell(trial, value, state=state)
-    _tell_with_warning(study, trial, value, state)
-    return study._storage.get_trial(trial._trial_id)
-
-
-def _run_one(
-    program: CellProgram,
-    user_ns: dict[str, Any],
-    settings: SearchSettings,
-    trial: optuna.Trial,
-    outcome: SearchOutcome,
-) -> tuple[TrialState, float | None]:
-    try:
-        value = evaluate(program, user_ns, trial, settings.scoring, settings.run_seeds, settings.deterministic)
-    except optuna.TrialPruned:
-        return TrialState.PRUNED, None
-    except BadObjective as bad:
-        trial.set_user_attr(FAIL_REASON, str(bad))
-        return TrialState.FAIL, None
-    except (KeyboardInterrupt, UsageError):
-        raise
-    except Exception as error:
-        trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
-        if not settings.catch:
-            outcome.error = sys.exc_info()  # type: ignore[assignment]
-            outcome.error_trial = trial.number
-        return TrialState.FAIL, None
-    return TrialState.COMPLETE, value
+    def refit(self, result: TuneResult, namespace: dict[str, Any] | None = None) -> Any:
+        """Run the cell once more with the best parameters (in the real namespace unless another is given),
+        seeded as the trials were; a returned estimator is fitted on ``--data``."""
+        return refit(
+            self.program,
+            self.namespace if namespace is None else namespace,
+            result.stored_best_params,
+            self.settings.scoring,
+            seed=self.settings.seed,
+        )

@@ -11,18 +11,9 @@ import sys
 import time
 from typing import Any, TextIO
 
+from ipytune._format import format_params
+
 MIN_INTERVAL = 0.25  # seconds between redraws
-
-
-def format_params(params: dict[str, Any], limit: int = 80) -> str:
-    text = ", ".join(f"{k}={_short(v)}" for k, v in params.items())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 class _Tracker:

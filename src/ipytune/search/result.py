@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import html
+import math
 from collections import Counter
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from ipytune._format import Summarised
+from ipytune.search.settings import FAIL_REASON, SEED_STD, SEED_VALUES, StopReason
 from ipytune.search.space import ChoiceParam, Param
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import optuna
     import pandas as pd
 
 SUMMARY_ROWS = 5
 
-_REASONS = {
+_REASONS: dict[StopReason, str] = {
     "completed": "",
     "grid exhausted": "every grid point has run",
     "timeout": "stopped at --timeout",
@@ -25,28 +30,37 @@ _REASONS = {
 }
 
 
-class TuneResult:
+class TuneResult(Summarised):
     """The outcome of one ``%%tune`` execution (also ``tune.last``).
 
     Attributes: ``best_params``, ``best_value``, ``best_trial``, ``trials``
     (a DataFrame), ``study`` (the ``optuna.Study``), ``method``, ``stop_reason``,
-    and for ``--method gp`` the bayes_opt ``optimizer``.
+    ``trials_run`` (by this execution), ``error`` (the exception that stopped
+    it, if any), ``note``, and for ``--method gp`` the bayes_opt ``optimizer``.
+    Made by :meth:`ipytune.search.engine.Search.result`.
     """
 
     def __init__(
         self,
+        *,
         study: optuna.Study,
         method: str,
         params: list[Param] | None = None,
-        stop_reason: str = "completed",
+        stop_reason: StopReason = "completed",
         sampler: Any = None,
         trials_run: int = 0,
+        error: tuple[type[BaseException], BaseException, TracebackType] | None = None,
+        error_trial: int | None = None,
+        note: str = "",
     ) -> None:
         self.study = study
         self.method = method
         self.stop_reason = stop_reason
         self.sampler = sampler
         self.trials_run = trials_run
+        self.error = error
+        self.error_trial = error_trial
+        self.note = note
         self._choices = {p.name: p for p in params or [] if isinstance(p, ChoiceParam) and not p.plain}
 
     # -- best ---------------------------------------------------------------------
@@ -88,6 +102,19 @@ class TuneResult:
         choice = self._choices.get(name)
         return stored if choice is None else choice.from_label(stored)
 
+    def error_message(self, lead: str = "") -> str:
+        """One line on the exception that stopped the search (its traceback is shown above it).
+
+        ``lead`` says which part of a larger run this search was (``--compare stopped in the tpe search``).
+        """
+        assert self.error is not None
+        kept = sum(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False))
+        return (
+            f"{lead + ': ' if lead else ''}trial {self.error_trial} raised {self.error[0].__name__} "
+            f"(traceback above); {kept} finished trials are kept in study {self.study.study_name!r} (tune.last). "
+            f"Add --catch to record such trials as failed and go on."
+        )
+
     # -- trials -------------------------------------------------------------------
     @cached_property
     def trials(self) -> pd.DataFrame:
@@ -99,6 +126,20 @@ class TuneResult:
         if any("std" in row for row in rows):
             columns.insert(3, "std")
         return pd.DataFrame(rows, columns=columns + [c for c in _union(rows) if c not in columns])
+
+    def best_so_far(self) -> list[float]:
+        """The best value after each trial, in trial order (NaN before the first complete one)."""
+        best, curve = math.nan, []
+        for t in self.study.get_trials(deepcopy=False):
+            value = t.value
+            if (
+                t.state.name == "COMPLETE"
+                and value is not None
+                and (math.isnan(best) or _better(value, best, self.maximize))
+            ):
+                best = value
+            curve.append(best)
+        return curve
 
     def ranked(self, n: int = SUMMARY_ROWS) -> list[optuna.trial.FrozenTrial]:
         """The ``n`` best complete trials, best first (ties in trial order)."""
@@ -128,11 +169,11 @@ class TuneResult:
         return f"{self.method} · study {self.study.study_name!r} · {counts or 'no trials'} · {best}"
 
     def notes(self) -> list[str]:
-        notes = []
+        notes = [self.note] if self.note else []
         if _REASONS.get(self.stop_reason):
             notes.append(_REASONS[self.stop_reason])
         reasons = Counter(
-            t.user_attrs["fail_reason"] for t in self.study.get_trials(deepcopy=False) if "fail_reason" in t.user_attrs
+            t.user_attrs[FAIL_REASON] for t in self.study.get_trials(deepcopy=False) if FAIL_REASON in t.user_attrs
         )
         notes += [f"{n} failed: {reason}" for reason, n in reasons.most_common(3)]
         pruning = self.pruning()
@@ -198,7 +239,8 @@ class TuneResult:
         header += [c for c in _union(rows) if c not in header]
         return header, [[_duration(row[c]) if c == "duration" else _cell(row.get(c)) for c in header] for row in rows]
 
-    def __repr__(self) -> str:
+    def to_text(self) -> str:
+        """The headline, the notes and the best trials, as text (what a terminal shows after a search)."""
         lines = [self.headline()] + [f"  ({note})" for note in self.notes()]
         if self.best_trial is not None:
             header, cells = self._summary_table()
@@ -223,9 +265,9 @@ class TuneResult:
 
 def _spread(trial: optuna.trial.FrozenTrial) -> str:
     """' ± std over N seeds' for a --seeds trial, else ''."""
-    if "seed_std" not in trial.user_attrs:
+    if SEED_STD not in trial.user_attrs:
         return ""
-    return f" ± {trial.user_attrs['seed_std']:.3g} over {len(trial.user_attrs.get('seed_values', []))} seeds"
+    return f" ± {trial.user_attrs[SEED_STD]:.3g} over {len(trial.user_attrs.get(SEED_VALUES, []))} seeds"
 
 
 def _row(t: optuna.trial.FrozenTrial, summary: bool = False) -> dict[str, Any]:
@@ -238,13 +280,17 @@ def _row(t: optuna.trial.FrozenTrial, summary: bool = False) -> dict[str, Any]:
     )
     row: dict[str, Any] = {"number": t.number} if summary else {"number": t.number, "state": t.state.name}
     row["value"] = t.value
-    if "seed_std" in t.user_attrs:  # --seeds: value is the mean over seeds
-        row["std"] = t.user_attrs["seed_std"]
+    if SEED_STD in t.user_attrs:  # --seeds: value is the mean over seeds
+        row["std"] = t.user_attrs[SEED_STD]
     row["duration"] = duration
     row.update(t.params)
-    if not summary and "fail_reason" in t.user_attrs:
-        row["fail_reason"] = t.user_attrs["fail_reason"]
+    if not summary and FAIL_REASON in t.user_attrs:
+        row[FAIL_REASON] = t.user_attrs[FAIL_REASON]
     return row
+
+
+def _better(value: float, than: float, maximize: bool) -> bool:
+    return value > than if maximize else value < than
 
 
 def _value(trial: optuna.trial.FrozenTrial) -> float:

@@ -9,94 +9,77 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from IPython.core.error import UsageError
 
+from ipytune._context import LogSink, running
 from ipytune.search.cell import CellProgram
-from ipytune.search.declarations import tune
+from ipytune.search.settings import CV_SCORES, CV_STD, SEED_STD, SEED_VALUES, SEEDS, Scoring, SearchSettings
 
 
 class BadObjective(Exception):
     """The cell ran but its last expression is not a usable score; the trial fails."""
 
 
-@dataclass
-class Scoring:
-    """How an estimator returned by the cell is scored (``--data``, ``--cv``, ``--scoring``)."""
-
-    data: tuple[str, str] | None = None
-    cv: int = 5
-    scoring: str | None = None
-
-    def check_data(self, namespace: dict[str, Any]) -> None:
-        missing = [n for n in self.data or () if n not in namespace]
-        if missing:
-            raise UsageError(f"--data names {', '.join(missing)}, which the notebook has not defined yet.")
-
-
 def is_estimator(value: Any) -> bool:
     return hasattr(value, "fit") and hasattr(value, "get_params") and not isinstance(value, type)
 
 
-def run_cell(program: CellProgram, namespace: dict[str, Any], trial: Any) -> Any:
-    """Execute the cell in ``namespace`` with ``trial`` drawing the declarations; return its last value."""
-    previous, tune._trial = tune._trial, trial
-    try:
+def run_cell(program: CellProgram, namespace: dict[str, Any], trial: Any, log_sink: LogSink | None = None) -> Any:
+    """Execute the cell in ``namespace`` with ``trial`` drawing the declarations; return its last value.
+
+    ``log_sink`` takes the cell's ``tune.log`` rows (the search's tracker).
+    """
+    with running(trial, log_sink):
         exec(program.body, namespace)
         return eval(program.objective, namespace)
-    finally:
-        tune._trial = previous
 
 
 def evaluate(
     program: CellProgram,
     user_ns: dict[str, Any],
     trial: Any,
-    scoring: Scoring,
-    seeds: Sequence[int] = (),
-    deterministic: bool = False,
+    settings: SearchSettings,
+    log_sink: LogSink | None = None,
 ) -> float:
     """One trial: run the cell in a namespace copy and score what it returns.
 
-    With one seed every RNG is seeded first, so a trial does not depend on the
-    trials before it; with several, see :func:`evaluate_seeds`.
-    """
-    if len(seeds) > 1:
-        return evaluate_seeds(program, user_ns, trial, scoring, seeds, deterministic)
-    if seeds:
-        seed_run(seeds[0], deterministic)
-    namespace = dict(user_ns)
-    value = run_cell(program, namespace, trial)
-    if is_estimator(value):
-        return _cross_validate(value, namespace, trial, scoring)
-    return to_score(value)
-
-
-def evaluate_seeds(
-    program: CellProgram,
-    user_ns: dict[str, Any],
-    trial: Any,
-    scoring: Scoring,
-    seeds: Sequence[int],
-    deterministic: bool = False,
-) -> float:
-    """Run the trial once per seed; the mean is the score, the values and their std go in user attrs.
-
+    With one seed (``--seed``) every RNG is seeded first, so a trial does not depend
+    on the trials before it; with several (``--seeds``) the cell runs once per seed,
+    the mean is the score, and the values and their std go in the trial's user attrs.
     ``tune.report`` counts only in the first seed's run: Optuna keeps one value per step.
     """
+    seeds = settings.run_seeds
+    if len(seeds) <= 1:
+        return _evaluate_once(program, user_ns, trial, settings, seeds[0] if seeds else None, log_sink)
     values = []
     for index, seed in enumerate(seeds):
         run_trial = trial if index == 0 else _NoReports(trial)
-        values.append(evaluate(program, user_ns, run_trial, scoring, (seed,), deterministic))
+        values.append(_evaluate_once(program, user_ns, run_trial, settings, seed, log_sink))
     mean = statistics.fmean(values)
     if hasattr(trial, "set_user_attr"):
-        trial.set_user_attr("seeds", list(seeds))
-        trial.set_user_attr("seed_values", values)
-        trial.set_user_attr("seed_std", statistics.pstdev(values))  # ddof=0, as cv_std and sklearn's std_test_score
+        trial.set_user_attr(SEEDS, list(seeds))
+        trial.set_user_attr(SEED_VALUES, values)
+        trial.set_user_attr(SEED_STD, statistics.pstdev(values))  # ddof=0, as cv_std and sklearn's std_test_score
     return mean
+
+
+def _evaluate_once(
+    program: CellProgram,
+    user_ns: dict[str, Any],
+    trial: Any,
+    settings: SearchSettings,
+    seed: int | None,
+    log_sink: LogSink | None,
+) -> float:
+    if seed is not None:
+        seed_run(seed, settings.deterministic)
+    namespace = dict(user_ns)
+    value = run_cell(program, namespace, trial, log_sink)
+    if is_estimator(value):
+        return _cross_validate(value, namespace, trial, settings.scoring)
+    return to_score(value)
 
 
 def seed_run(seed: int, deterministic: bool) -> None:
@@ -157,8 +140,8 @@ def _cross_validate(estimator: Any, namespace: dict[str, Any], trial: Any, scori
     X, y = (namespace[name] for name in scoring.data)
     scores = cross_val_score(estimator, X, y, cv=scoring.cv, scoring=scoring.scoring)
     if hasattr(trial, "set_user_attr"):
-        trial.set_user_attr("cv_scores", [float(s) for s in scores])
-        trial.set_user_attr("cv_std", float(scores.std()))
+        trial.set_user_attr(CV_SCORES, [float(s) for s in scores])
+        trial.set_user_attr(CV_STD, float(scores.std()))
     return to_score(scores.mean())
 
 

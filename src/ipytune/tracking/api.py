@@ -5,6 +5,10 @@
 - Anywhere else, it logs to a run of its own, one per session, in project
   ``ipytune``.
 
+The running trial and its tracker come from :mod:`ipytune._context` (set by the
+search engine around each trial); the open ``tune.track`` blocks are a context
+variable too, so threads and workers each have their own.
+
 Rows go through the same background writer as the search's runs; leaving a
 ``tune.track`` block waits until they are written.
 """
@@ -17,24 +21,21 @@ import uuid
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextvars import ContextVar
+from typing import Any
 
 from IPython.core.error import UsageError
 
+from ipytune._context import current_log_sink, current_trial
 from ipytune.errors import IpytuneWarning
 from ipytune.tracking.home import trackio_dir
 from ipytune.tracking.records import Environment, Failures, RunRows, metric_value, now
 from ipytune.tracking.writer import writer
 
-if TYPE_CHECKING:
-    from ipytune.tracking.observer import TrackingObserver
-
 DEFAULT_PROJECT = "ipytune"
 
-_search: TrackingObserver | None = None  # the tracked search now running
-_tracked: list[TrackedRun] = []  # open tune.track blocks, innermost last
-_session_run: TrackedRun | None = None  # where a stray tune.log goes
-last_project: str | None = None  # of the last tracked search: %compare_runs' default
+_open_blocks: ContextVar[tuple[TrackedRun, ...]] = ContextVar("ipytune_track_blocks", default=())  # innermost last
+_session_run: TrackedRun | None = None  # where a stray tune.log goes, one per session
 
 
 class TrackedRun:
@@ -122,16 +123,16 @@ def check_metrics(metrics: Any) -> dict[str, Any]:
 
 def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
     """``tune.log``: see the module docstring for where the metrics go."""
-    from ipytune.search.declarations import tune
-
     values = check_metrics(metrics)
-    trial = tune._trial
+    trial = current_trial()
     if trial is not None:
         number = getattr(trial, "number", None)
-        if _search is not None and isinstance(number, int):
-            _search.log(number, values, None if step is None else int(step))
+        sink = current_log_sink()
+        if sink is not None and isinstance(number, int):
+            sink.log(number, values, None if step is None else int(step))
         return  # a search without tracking, or the refit run: nothing to add to
-    run = _tracked[-1] if _tracked else _session()
+    blocks = _open_blocks.get()
+    run = blocks[-1] if blocks else _session()
     run.log(values, step)
 
 
@@ -148,21 +149,21 @@ def track(
     if config is not None and not isinstance(config, Mapping):
         raise UsageError(f"tune.track(config=...) takes a dict, not {type(config).__name__}.")
     run = TrackedRun(project, name, config, group)
-    _tracked.append(run)
+    token = _open_blocks.set((*_open_blocks.get(), run))
     try:
         yield run
     except KeyboardInterrupt:
-        _close(run, "FAIL", "interrupted")
+        _close(token, run, "FAIL", "interrupted")
         raise
     except BaseException as error:
-        _close(run, "FAIL", f"{type(error).__name__}: {error}")
+        _close(token, run, "FAIL", f"{type(error).__name__}: {error}")
         raise
     else:
-        _close(run, "COMPLETE")
+        _close(token, run, "COMPLETE")
 
 
-def _close(run: TrackedRun, state: str, reason: str | None = None) -> None:
-    _tracked.remove(run)
+def _close(token: Any, run: TrackedRun, state: str, reason: str | None = None) -> None:
+    _open_blocks.reset(token)
     run.finish(state, reason)
 
 
@@ -171,15 +172,3 @@ def _session() -> TrackedRun:
     if _session_run is None:
         _session_run = TrackedRun(DEFAULT_PROJECT, name=f"session-{time.strftime('%Y%m%d-%H%M%S')}")
     return _session_run
-
-
-def begin_search(observer: TrackingObserver) -> None:
-    global _search, last_project
-    _search = observer
-    last_project = observer.project
-
-
-def end_search(observer: TrackingObserver) -> None:
-    global _search
-    if _search is observer:
-        _search = None

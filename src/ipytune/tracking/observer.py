@@ -33,6 +33,13 @@ from ipytune.tracking.writer import FLUSH_TIMEOUT, writer
 
 DEFAULT_METRIC = "objective"
 
+_last_project: str | None = None  # session history (not the running search): %compare_runs' default
+
+
+def last_tracked_project() -> str | None:
+    """The trackio project of the last tracked search in this session."""
+    return _last_project
+
 
 @dataclass
 class TrackSettings:
@@ -61,8 +68,7 @@ class TrackingObserver:
 
     # -- Observer -----------------------------------------------------------------
     def start(self, study: Any, total: int) -> None:
-        from ipytune.tracking import api
-
+        global _last_project
         settings = self.settings
         self.study_name = study.study_name
         self.project = settings.project or study.study_name
@@ -77,16 +83,13 @@ class TrackingObserver:
             "search.seeds": list(settings.seeds) if settings.seeds else None,
         }
         self._last_known = max((t.number for t in study.get_trials(deepcopy=False)), default=-1)
-        api.begin_search(self)
+        _last_project = self.project
         writer.start()
 
     def update(self, study: Any, trial: Any) -> None:
         self._submit(trial)
 
     def finish(self, study: Any, reason: str) -> None:
-        from ipytune.tracking import api
-
-        api.end_search(self)
         if reason == "interrupted":  # the trial the interrupt stopped is told FAIL but never updated
             for trial in study.get_trials(deepcopy=False):
                 if trial.number > self._last_known and trial.number not in self._seen and trial.state.name == "FAIL":
@@ -94,7 +97,7 @@ class TrackingObserver:
         flushed = writer.flush()
         self.warn_if_failed(flushed)
 
-    # -- tune.log inside a trial ------------------------------------------------------
+    # -- tune.log inside a trial (the engine makes this observer the trial's log sink) ---------
     def log(self, number: int, metrics: dict[str, Any], step: int | None) -> None:
         rows = self._logs.setdefault(number, [])
         if step is None:

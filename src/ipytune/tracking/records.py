@@ -67,13 +67,12 @@ class RunRows:
     created: str = field(default_factory=lambda: now())
 
     def full_config(self) -> dict[str, Any] | None:
+        """The user's config plus the ``env.*`` entries; None when this batch writes no config."""
         if self.config is None:
             return None
         config = dict(self.config)
         if self.environment is not None:
             config.update(self.environment.values())
-        # trackio's own Run stores these; its dashboard groups runs by _Group.
-        config.update({"_Username": None, "_Created": self.created, "_Group": self.group})
         return config
 
 

@@ -1,8 +1,8 @@
 """Read any trackio project back: its runs as a table, its metrics as histories.
 
 This is the data layer of ``%compare_runs`` and of the run-comparison
-widget. It reads trackio's local storage through trackio's own
-``SQLiteStorage``, so it works on every trackio project, ipytune's or not.
+widget. It reads trackio's local storage the way trackio's dashboard does
+(see :mod:`._trackio`), so it works on every trackio project, ipytune's or not.
 
 - :func:`projects` -> the project names in ``TRACKIO_DIR``;
 - :func:`runs` -> one row per run: ``name``, ``group``, ``state``,
@@ -15,54 +15,50 @@ widget. It reads trackio's local storage through trackio's own
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 
-from ipytune.tracking import home
+from ipytune.tracking import _trackio
 
 if TYPE_CHECKING:
     import pandas as pd
 
-# Columns of runs() that come from trackio's run record or ipytune's summary row, not from config/metrics.
-RUN_COLUMNS = ("name", "group", "state", "created")
+# The columns of runs() that describe a run itself; its config and final metrics follow, and "id" comes last.
+RUN_INFO_COLUMNS = ("name", "group", "state", "created")
 _NOT_METRICS = {"timestamp", "step", "state"}
 
 
 def projects() -> list[str]:
     """The trackio projects stored in ``TRACKIO_DIR`` (trackio's registries left out)."""
-    from trackio.sqlite_storage import SQLiteStorage
-
-    folder = _ready()
-    with home.pointed_at(folder):
-        return [p for p in SQLiteStorage.get_projects() if not p.startswith("registry-")]
+    return _trackio.project_names(_ready())
 
 
 def runs(project: str) -> pd.DataFrame:
     """One row per run of ``project``: name, group, state, created, config columns, final metrics, id."""
     import pandas as pd
 
-    records, configs, logs = _read(project)
+    stored = _read(project)
     rows = []
-    for record in records:
+    for record in stored.records:
         run_id = record["id"]
-        config = configs.get(run_id) or configs.get(record["name"]) or {}
-        final = _final_values(logs.get(run_id, []))
+        config = stored.configs.get(run_id) or stored.configs.get(record["name"]) or {}
+        final = _final_values(stored.logs.get(run_id, []))
         row: dict[str, Any] = {
             "name": record["name"],
-            "group": config.get("_Group"),
+            "group": _trackio.group(config),
             "state": final.pop("state", None),
             "created": pd.Timestamp(record["created_at"]) if record.get("created_at") else None,
         }
-        settings = _flatten({k: v for k, v in config.items() if not k.startswith("_")})
-        row.update(settings)
+        row.update(_flatten(_trackio.user_config(config)))
         for key, value in final.items():
             row[key if key not in row else f"{key} (metric)"] = value
         row["id"] = run_id
         rows.append(row)
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return pd.DataFrame(columns=[*RUN_COLUMNS, "id"])
+        return pd.DataFrame(columns=[*RUN_INFO_COLUMNS, "id"])
     return frame[[c for c in frame.columns if c != "id"] + ["id"]]
 
 
@@ -74,7 +70,8 @@ def metric_history(project: str, run: str | None = None, metric: str | Iterable[
     """
     import pandas as pd
 
-    records, _, logs = _read(project)
+    stored = _read(project)
+    records = stored.records
     wanted = None if metric is None else ({metric} if isinstance(metric, str) else set(metric))
     chosen = [r for r in records if run is None or run in (r["name"], r["id"])]
     if run is not None and not chosen:
@@ -82,7 +79,7 @@ def metric_history(project: str, run: str | None = None, metric: str | Iterable[
         raise UsageError(f"project {project!r} has no run {run!r}; its runs: {names}.")
     rows = []
     for record in chosen:
-        for entry in logs.get(record["id"], []):
+        for entry in stored.logs.get(record["id"], []):
             for key, value in entry.items():
                 if key in _NOT_METRICS or (wanted is not None and key not in wanted):
                     continue
@@ -92,29 +89,23 @@ def metric_history(project: str, run: str | None = None, metric: str | Iterable[
 
 
 # -- reading ------------------------------------------------------------------------
-def _ready() -> Any:
+def _ready() -> Path:
     """Make what was just logged readable: wait for the writer, follow TRACKIO_DIR."""
     from ipytune.tracking.writer import writer
 
     writer.flush()
-    return home.trackio_dir()
+    return _trackio.trackio_dir()
 
 
-def _read(project: str) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    from trackio.sqlite_storage import SQLiteStorage
-
+def _read(project: str) -> _trackio.Project:
     if not isinstance(project, str) or not project:
         raise UsageError("give a trackio project name, e.g. runs('my-study'); projects() lists them.")
     folder = _ready()
-    with home.pointed_at(folder):
-        if not SQLiteStorage.get_project_db_path(project).exists():
-            known = ", ".join(p for p in SQLiteStorage.get_projects() if not p.startswith("registry-")) or "none"
-            raise UsageError(f"no trackio project {project!r} in {folder}; projects there: {known}.")
-        records = SQLiteStorage.get_run_records(project)
-        configs = SQLiteStorage.get_all_run_configs(project)
-        batch = SQLiteStorage.get_logs_batch(project, [{"run": r["name"], "run_id": r["id"]} for r in records])
-    logs = {entry["run_id"]: entry["logs"] for entry in batch}
-    return records, configs, logs
+    stored = _trackio.read_project(folder, project)
+    if stored is None:
+        known = ", ".join(_trackio.project_names(folder)) or "none"
+        raise UsageError(f"no trackio project {project!r} in {folder}; projects there: {known}.")
+    return stored
 
 
 def _final_values(entries: list[dict[str, Any]]) -> dict[str, Any]:

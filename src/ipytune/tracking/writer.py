@@ -20,6 +20,7 @@ import threading
 from collections import defaultdict
 from pathlib import Path
 
+from ipytune.tracking import _trackio
 from ipytune.tracking.records import RunRows
 
 GATHER = 0.05  # seconds the writer waits for more runs before writing a batch
@@ -66,7 +67,7 @@ class RunWriter:
 
     def _work(self) -> None:
         with contextlib.suppress(Exception):  # a broken trackio install fails again, and is reported, in _write
-            import trackio.sqlite_storage  # noqa: F401
+            _trackio.load()
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: bool(self._pending))
@@ -83,8 +84,6 @@ class RunWriter:
 
 
 def _write(batch: list[RunRows]) -> None:
-    from ipytune.tracking.store import write_runs
-
     groups: defaultdict[tuple[Path, str], list[RunRows]] = defaultdict(list)
     for run in batch:
         if run.failures.error is not None:
@@ -93,7 +92,7 @@ def _write(batch: list[RunRows]) -> None:
             groups[(run.folder, run.project)].append(run)
     for (folder, project), runs in groups.items():
         try:
-            write_runs(folder, project, runs)
+            _trackio.write_runs(folder, project, runs)
         except Exception as error:  # whatever it is, it must not stop the writer or reach the search
             for run in runs:
                 run.failures.record(error, 1)
