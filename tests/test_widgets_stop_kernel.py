@@ -8,9 +8,11 @@ after the current trial, and the queued cells must still run, in order, afterwar
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +87,66 @@ def test_stop_message_is_handled_mid_search_and_queued_cells_still_run(tmp_path:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+CANARY = """
+import inspect, json
+from ipykernel.kernelbase import Kernel
+from ipytune.widgets._pump import CommPump, main_shell_socket
+from ipytune.widgets.dashboard import SearchDashboard
+kernel = Kernel.instance()
+try:
+    main_shell_socket(kernel)
+    socket = "found"
+except Exception as error:
+    socket = f"{type(error).__name__}: {error}"
+pump = CommPump.for_widget(SearchDashboard())
+if pump is not None:
+    pump.poll()  # nothing is queued behind this cell: returns at once, holds nothing
+    pump.release()
+print("CANARY " + json.dumps({
+    "socket": socket,
+    "pump": pump is not None,
+    "held": None if pump is None else len(pump.held),
+    "comm_msg": callable(getattr(getattr(kernel, "comm_manager", None), "comm_msg", None)),
+    "shell_main": list(inspect.signature(kernel.shell_main).parameters),
+}))
+"""
+
+
+@pytest.mark.timeout(120)
+def test_canary_ipykernel_still_has_what_the_pump_reads(tmp_path: Path) -> None:
+    """Canary for widgets/_pump.py, the one module that reads ipykernel's internals.
+
+    With ipykernel >= 7 in a real kernel, ``CommPump.for_widget`` must find the main shell's
+    socket; if ipykernel moves it (or the handlers the pump calls), this fails with what
+    moved, where the dashboard would only quietly say "Stop unavailable".
+    """
+    import ipykernel
+    import jupyter_client
+
+    if ipykernel.version_info < (7,):
+        pytest.skip(f"ipykernel {ipykernel.__version__}: no shell-channel thread before 7, so no pump by design")
+    env = dict(os.environ, TRACKIO_DIR=str(tmp_path / "trackio"))
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="python3", cwd=str(tmp_path), env=env)
+    out: list[str] = []
+
+    def hook(msg: dict[str, Any]) -> None:
+        if msg["msg_type"] == "stream":
+            out.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            out.append("\n".join(msg["content"]["traceback"]))
+
+    try:
+        reply = kc.execute_interactive(CANARY, timeout=90, output_hook=hook)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    text = "".join(out)
+    assert reply["content"]["status"] == "ok", text
+    found = json.loads(text.split("CANARY ", 1)[1])
+    assert found["socket"] == "found", f"ipykernel {ipykernel.__version__} moved the main shell socket: {found}"
+    assert found["pump"], f"CommPump.for_widget returned None in ipykernel {ipykernel.__version__}: {found}"
+    assert found["held"] == 0
+    assert found["comm_msg"], "kernel.comm_manager.comm_msg is gone"
+    assert found["shell_main"] == ["subshell_id", "msg"], "kernel.shell_main(subshell_id, msg) changed"

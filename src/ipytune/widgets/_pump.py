@@ -8,11 +8,40 @@ ourselves, handle the messages of our own widget at once, and hand every other
 message (the next cells of "run all", other widgets) back to the kernel, in order,
 to be handled after the cell as usual. Kernels laid out otherwise get no pump and
 the dashboard says that Stop is unavailable there (use the kernel's interrupt).
+
+This is ipytune's one adapter to ipykernel's internals. Everything it relies on is
+listed here (the names are in the source of ipykernel 7.0.0 and 7.4.0; the tests in
+``tests/test_widgets_stop_kernel.py`` drive the pump in a real kernel, and their canary
+fails loudly when one of these moves):
+
+- ``Kernel.initialized()`` and ``Kernel.instance()`` (``ipykernel.kernelbase``): the
+  running kernel, a traitlets singleton;
+- ``kernel.shell_channel_thread.manager``: the thread that reads the shell socket (7.x;
+  absent in 6.x, where there is no pump) and its ``SubshellManager``;
+- ``manager.get_shell_channel_to_subshell_pair(None).to_socket``: the main shell's end of
+  that in-process socket pair (a public method of ``SubshellManager`` since 7.0; no
+  private attribute is read);
+- ``kernel.session``: jupyter_client's ``Session`` (``feed_identities``, ``deserialize``,
+  ``unpack``: public jupyter_client API) to peek at a message's type and comm id;
+- ``kernel.comm_manager.comm_msg(stream, idents, msg)``: the comm package's shell handler
+  for comm_msg (``comm.base_comm.CommManager``), which hands our widget its message;
+- ``kernel.io_loop.add_callback(kernel.shell_main, None, frames)``: ``shell_main(subshell_id,
+  msg)`` is the main thread's receive callback on that socket; calling it later re-injects
+  a held message exactly as the socket would have delivered it.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def main_shell_socket(kernel: Any) -> Any:
+    """The socket on which ``kernel``'s main thread receives shell messages (ipykernel 7).
+
+    Raises (AttributeError and the like) where the kernel is not laid out so.
+    """
+    manager = kernel.shell_channel_thread.manager
+    return manager.get_shell_channel_to_subshell_pair(None).to_socket
 
 
 class CommPump:
@@ -32,12 +61,11 @@ class CommPump:
             if not Kernel.initialized():
                 return None
             kernel = Kernel.instance()
-            manager = kernel.shell_channel_thread.manager
-            socket = manager._shell_channel_to_main.to_socket
+            socket = main_shell_socket(kernel)
             comm_id = widget.comm.comm_id
         except Exception:  # not ipykernel 7's layout, or no kernel at all
             return None
-        if kernel.session is None or not hasattr(kernel, "comm_manager"):
+        if kernel.session is None or not hasattr(kernel, "comm_manager") or not hasattr(kernel, "shell_main"):
             return None
         return cls(kernel, socket, comm_id)
 
