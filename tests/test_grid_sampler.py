@@ -217,3 +217,22 @@ def test_the_budget_grid_order_is_the_seeds() -> None:
     second, _ = budget_grid_sampler(PARAMS, budget=12, seed=4)
 
     assert run_trials(new_study(first), first, 12) == run_trials(new_study(second), second, 12)
+
+
+def test_a_wrapper_that_fixes_a_parameter_gets_the_rest_of_the_point() -> None:
+    """Regression: the sampler returned its own search space, which PartialFixedSampler deletes from."""
+    import warnings
+
+    grid = FastGridSampler(PARAMS, seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.PartialFixedSampler({"kind": "b"}, grid)
+    study = optuna.create_study(sampler=sampler)
+
+    for _ in range(3):
+        trial = study.ask()
+        study.tell(trial, float(sum(1 for p in PARAMS if p.suggest(trial))))
+
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
+    assert {t.params["kind"] for t in study.trials} == {"b"}
+    assert len(grid._search_space) == len(PARAMS)  # not emptied by the wrapper

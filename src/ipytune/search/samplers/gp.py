@@ -107,6 +107,15 @@ class Axis:
             return int(x)
         return float(x)
 
+    def contains(self, value: Any) -> bool:
+        """Whether ``value`` (as Optuna stores it) lies in this space: a resumed study may hold trials
+        run before the cell's declaration changed."""
+        p = self.param
+        if self.values is not None and not isinstance(p, FloatParam):  # choices, stepped ints: one of the values
+            return bool(value in self.values)
+        assert not isinstance(p, ChoiceParam)
+        return bool(p.low <= value <= p.high)  # a stepped float is mapped to its nearest step
+
     def to_bayes(self, value: Any) -> Any:
         values = self.values
         if values is not None:
@@ -174,18 +183,22 @@ class BayesOptSampler(BaseSampler):
         }
 
     def sync(self, study: Study) -> None:
-        """Register every finished trial the optimizer has not seen yet."""
-        sign = 1.0 if study.direction == StudyDirection.MAXIMIZE else -1.0
+        """Register every finished trial the optimizer has not seen yet, if it lies in this sampler's space."""
+        _check_single_objective(study)
+        sign = 1.0 if study.directions[0] == StudyDirection.MAXIMIZE else -1.0
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if trial.number in self._registered or not set(self._axis_by_name) <= set(trial.params):
+            if trial.number in self._registered or not self._in_space(trial.params):
                 continue
             self._registered.add(trial.number)
             assert trial.value is not None
             with contextlib.redirect_stdout(io.StringIO()):  # bayes_opt prints a line per duplicate point
                 self.optimizer.register(params=self.to_bayes(trial.params), target=sign * trial.value)
 
+    def _in_space(self, params: dict[str, Any]) -> bool:
+        return all(name in params and axis.contains(params[name]) for name, axis in self._axis_by_name.items())
+
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return self._search_space
+        return dict(self._search_space)  # a copy: wrappers such as PartialFixedSampler delete from it
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -193,19 +206,28 @@ class BayesOptSampler(BaseSampler):
         if not search_space:
             return {}
         self.sync(study)
-        if not self.optimizer.space.keys:
-            return self.to_params({})
+        params = self.to_params(self._next_point())
+        return {name: value for name, value in params.items() if name in search_space}
+
+    def _next_point(self) -> dict[str, Any]:
+        """bayes_opt's next point: random until ``n_startup_trials`` are registered, then its suggestion."""
+        if not self.optimizer.space.keys:  # every parameter is a constant
+            return {}
         if len(self._registered) < self.n_startup_trials:
-            point = self.optimizer.random_sample(1)[0]
-        else:
-            try:
-                point = self.optimizer.suggest()
-            except Exception as error:  # a GP that cannot be fitted should not end the search
-                warnings.warn(f"GP suggestion failed ({error}); trying a random point.", RuntimeWarning, stacklevel=2)
-                point = self.optimizer.random_sample(1)[0]
-        return self.to_params(point)
+            return dict(self.optimizer.random_sample(1)[0])
+        try:
+            return dict(self.optimizer.suggest())
+        except Exception as error:  # a GP that cannot be fitted should not end the search
+            warnings.warn(f"GP suggestion failed ({error}); trying a random point.", RuntimeWarning, stacklevel=3)
+            return dict(self.optimizer.random_sample(1)[0])
 
     def sample_independent(
         self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
     ) -> Any:
+        _check_single_objective(study)
         return self._fallback.sample_independent(study, trial, param_name, param_distribution)
+
+
+def _check_single_objective(study: Study) -> None:
+    if len(study.directions) != 1:
+        raise ValueError(f"BayesOptSampler optimises one objective; this study has {len(study.directions)}.")

@@ -92,13 +92,16 @@ class FastGridSampler(BaseSampler):
         set_trial_system_attr(study, trial, GRID_ID, grid_id)
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return self._search_space if trial_id(trial) in self._assigned else {}
+        # a copy: wrappers such as PartialFixedSampler delete from it
+        return dict(self._search_space) if trial_id(trial) in self._assigned else {}
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
         grid_id = self._assigned.get(trial_id(trial))
-        return {} if grid_id is None else self.point(grid_id)
+        if grid_id is None:
+            return {}
+        return {name: value for name, value in self.point(grid_id).items() if name in search_space}
 
     def sample_independent(
         self, study: Study, trial: FrozenTrial, param_name: str, param_distribution: BaseDistribution
