@@ -115,7 +115,7 @@ def test_ablation_names_python_random(ip):
 
 def test_repr_is_one_line_and_the_shell_shows_the_full_text(ip):
     result = run(ip, "%%repro --ablate\nimport random\n[random.random() for _ in range(3)]")
-    assert repr(result) == "<ReproResult: reproducible, 2 runs with seed 42, 1 of 7 sources matter>"
+    assert repr(result) == "<ReproResult: reproducible: 2 runs with seed 42 gave the same result>"
     data, _ = ip.display_formatter.format(result)
     shown = data["text/plain"].splitlines()
     assert shown[0] == "reproducible: 2 runs with seed 42 gave the same result"

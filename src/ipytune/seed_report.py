@@ -1,8 +1,8 @@
 """What ``seed_everything`` did, one row per seed source: the value ``%seed_everything`` shows.
 
-Displayed like IPython's own results: ``repr()`` is one line, the full table
-is the text IPython shows (``_repr_pretty_``) and ``print()`` writes
-(``__str__``), and notebooks get an HTML table.
+Displayed like ipytune's other results (:class:`ipytune._format.Summarised`):
+``repr()`` is one line, the full table is what IPython shows and ``print()``
+writes, and notebooks get an HTML table.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from typing import Any
+
+from ipytune._format import Summarised
 
 
 @dataclass
@@ -21,8 +23,8 @@ class SeedRow:
     note: str = ""
 
 
-@dataclass
-class SeedReport:
+@dataclass(repr=False)
+class SeedReport(Summarised):
     """What ``seed_everything`` did: ``seed``, ``deterministic``, ``warn_only`` and one row per source."""
 
     seed: int
@@ -59,11 +61,7 @@ class SeedReport:
             columns=["source", "setting", "status", "note"],
         )
 
-    def __repr__(self) -> str:
-        mode = "deterministic" if self.deterministic else "seeds only"
-        return f"<SeedReport: seed {self.seed}, {mode}, {len(self.rows)} rows>"
-
-    def __str__(self) -> str:
+    def to_text(self) -> str:
         width = [max((len(getattr(r, f)) for r in self.rows), default=0) for f in ("source", "setting", "status")]
         lines = [self.headline()]
         for r in self.rows:
@@ -71,14 +69,11 @@ class SeedReport:
             lines.append(text.rstrip())
         return "\n".join(lines)
 
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(str(self))
-
     def _ipython_display_(self) -> None:
         if not self.quiet:
             from IPython.display import display
 
-            display({"text/plain": str(self), "text/html": self._repr_html_()}, raw=True)  # type: ignore[no-untyped-call]
+            display({"text/plain": self.to_text(), "text/html": self._repr_html_()}, raw=True)  # type: ignore[no-untyped-call]
 
     def _repr_html_(self) -> str:
         body = "".join(

@@ -7,9 +7,10 @@ the CUBLAS workspace setting. It returns a :class:`SeedReport`, one row per
 source. Cheap seeding (``deterministic=False``) and costly determinism are
 separate switches, as in transformers' ``set_seed`` / ``enable_full_determinism``.
 
-This module imports only the standard library at load time. PyTorch is
-imported when it is installed (that takes about a second the first time),
-because a generator seeded before ``import torch`` would otherwise be missed.
+This module, like the report it returns, imports only the standard library
+at load time. PyTorch is imported when it is installed (that takes about a
+second the first time), because a generator seeded before ``import torch``
+would otherwise be missed.
 
 The report lives in :mod:`ipytune.seed_report`; snapshots of every
 generator, for code that must leave the session as it found it, in

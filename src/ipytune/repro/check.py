@@ -15,6 +15,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ipytune._format import Summarised
 from ipytune.repro.difference import describe, freeze, largest_difference
 from ipytune.rng_states import collect_rng_states, set_rng_states
 from ipytune.search.cell import CellProgram
@@ -40,8 +41,8 @@ class AblationRow:
     note: str = ""
 
 
-@dataclass
-class ReproResult:
+@dataclass(repr=False)
+class ReproResult(Summarised):
     """What ``%%repro`` found.
 
     ``reproducible`` (bool), ``largest_difference`` between the seeded runs,
@@ -102,12 +103,7 @@ class ReproResult:
             lines.append("  no seed source changed the result")
         return lines
 
-    def __repr__(self) -> str:
-        verdict = "reproducible" if self.reproducible else "NOT reproducible"
-        ablation = f", {len(self.matters)} of {len(self.ablation)} sources matter" if self.ablation else ""
-        return f"<ReproResult: {verdict}, {self.runs} runs with seed {self.seed}{ablation}>"
-
-    def __str__(self) -> str:
+    def to_text(self) -> str:
         lines = self._lines()
         if self.ablation:
             width = max(len(r.source) for r in self.ablation)
@@ -116,9 +112,6 @@ class ReproResult:
                 text = f"  {r.source:<{width}}  {r.status:<{status_width}}  {_difference(r)}  {r.note}"
                 lines.append(text.rstrip())
         return "\n".join(lines)
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(str(self))
 
     def _repr_html_(self) -> str:
         head, *notes = self._lines()
