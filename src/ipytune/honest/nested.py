@@ -203,13 +203,13 @@ def nested_search(
                 "--nested needs the cell to end with an unfitted scikit-learn estimator (it is refitted and scored "
                 "on each outer fold); this cell returned a number."
             )
+        if inner.stop_reason in STOPPED_BY_USER:
+            result.stop_reason = inner.stop_reason
+            return result
         if inner.best_trial is None:
             raise UsageError(
                 f"--nested: no trial completed in outer fold {index} ({inner.headline()}); fix the cell first."
             )
-        if inner.stop_reason in STOPPED_BY_USER:
-            result.stop_reason = inner.stop_reason
-            return result
         estimator = search.refit(inner)
         scorer = check_scoring(estimator, scoring=scoring.scoring)
         outer = float(scorer(estimator, take(X, test), take(y, test)))
