@@ -105,3 +105,36 @@ def test_explorer_needs_a_gp_search(ip: object) -> None:
     )
     with pytest.raises(UsageError, match="--method gp"):
         result.gp_explorer()
+
+
+def test_explorer_of_a_study_scores_with_the_samplers_acquisition() -> None:
+    """A study searched with expected improvement is replayed with expected improvement.
+
+    EI scores against the best target seen (bayes_opt's ``y_max``), which the explorer
+    must set itself when it scores without ``suggest()``.
+    """
+    from types import SimpleNamespace
+
+    import optuna
+
+    from ipytune.search.samplers.gp import BayesOptSampler
+    from ipytune.search.space import FloatParam, IntParam
+    from ipytune.widgets.gp import study_frames
+
+    params = [FloatParam("x", -5.0, 5.0), IntParam("k", 3, 3)]  # k: a constant bayes_opt never sees
+    sampler = BayesOptSampler(params, seed=0, n_startup_trials=3, acquisition="ei")
+    study = optuna.create_study(direction="maximize", sampler=sampler)
+    study.optimize(lambda t: -((t.suggest_float("x", -5.0, 5.0) - 2) ** 2) + t.suggest_int("k", 3, 3), n_trials=6)
+    result = SimpleNamespace(
+        method="gp", sampler=sampler, study=study, maximize=True,
+        best_trial=study.best_trial, best_params=study.best_params,
+    )  # fmt: skip
+    data = study_frames(result)
+    assert data["acquisition"] == "ei"
+    assert data["names"] == ["x"]  # the constant is no axis
+    assert len(data["frames"]) == 5  # after 2, 3, ..., 6 trials
+    best = max(t.value for t in study.trials)
+    for frame in data["frames"]:
+        assert min(frame["acq"]) >= -1e-9  # an expected improvement is never negative
+        assert max(frame["acq"]) > 0
+    assert data["frames"][-1]["best"] == pytest.approx(best)

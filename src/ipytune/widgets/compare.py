@@ -16,7 +16,7 @@ import traitlets
 
 from ipytune.widgets._bundle import bundle, stylesheet
 
-RUN_COLUMNS = ("run", "name", "run_name")
+RUN_NAME_COLUMNS = ("run", "name", "run_name")  # the first one in the runs table names each run
 GROUP_COLUMNS = ("group", "study")
 OBJECTIVE_COLUMNS = ("objective", "value", "score")
 META = {"project", "id", "run_id", "created", "created_at", "timestamp", "state", "status", "duration", "direction"}
@@ -51,9 +51,11 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
     ) -> None:
         self.table = runs.reset_index(drop=True)
         self.history = history
-        names = _first(self.table, RUN_COLUMNS)
+        names = _first(self.table, RUN_NAME_COLUMNS)
         if names is None:
-            raise ValueError(f"compare_runs: the runs table has no run-name column (one of {', '.join(RUN_COLUMNS)}).")
+            raise ValueError(
+                f"compare_runs: the runs table has no run-name column (one of {', '.join(RUN_NAME_COLUMNS)})."
+            )
         self.run_names = [str(v) for v in self.table[names]]
         group = _first(self.table, GROUP_COLUMNS)
         self.groups = [("" if _missing(v) else str(v)) for v in self.table[group]] if group else [""] * len(self.table)
@@ -262,7 +264,7 @@ def _column(table: Any, name: str, kind: str) -> dict[str, Any]:
 def summary(comparison: RunComparison) -> str:
     """The comparison as text: the runs, best first."""
     table = comparison.table
-    columns = [c for c in [*RUN_COLUMNS, *GROUP_COLUMNS] if c in table.columns][:2]
+    columns = [c for c in [*RUN_NAME_COLUMNS, *GROUP_COLUMNS] if c in table.columns][:2]
     ranked = table.sort_values(comparison.objective, ascending=not comparison.maximize, na_position="last")
     head = ranked[[*columns, comparison.objective, *comparison.params]].head(10)
     return f"{len(table)} runs · objective {comparison.objective}\n{head.to_string(index=False)}"

@@ -17,6 +17,7 @@ import numpy as np
 import traitlets
 
 from ipytune.widgets._bundle import bundle, stylesheet
+from ipytune.widgets._state import rounded
 
 MAX_BUDGET = 36
 BACKGROUND = 40
@@ -75,10 +76,10 @@ def coverage_data(budget: int = 9, important: str = "x", seed: int = 0) -> dict[
         "axes": [{"name": "x", "range": [0.0, 1.0]}, {"name": "y", "range": [0.0, 1.0]}],
         "budgets": budgets,
         "maximize": True,
-        "background": {"nx": BACKGROUND, "ny": BACKGROUND, "values": _r(objective(bx, by, important).ravel())},
+        "background": {"nx": BACKGROUND, "ny": BACKGROUND, "values": rounded(objective(bx, by, important).ravel())},
         "marginals": {
-            "x": {"at": _r(line), "values": _r(objective(line, zero, important))},
-            "y": {"at": _r(line), "values": _r(objective(zero, line, important))},
+            "x": {"at": rounded(line), "values": rounded(objective(line, zero, important))},
+            "y": {"at": rounded(line), "values": rounded(objective(zero, line, important))},
         },
         "panels": [{"title": "grid", "frames": grid_frames}, {"title": "random", "frames": random_frames}],
     }
@@ -161,18 +162,14 @@ def _frame(xs: Any, ys: Any, values: Any, maximize: bool) -> dict[str, Any]:
     values = np.asarray(values, dtype=float)
     best = int(np.argmax(values) if maximize else np.argmin(values)) if len(values) else -1
     return {
-        "x": _r(xs),
-        "y": _r(ys),
-        "value": _r(values),
+        "x": rounded(xs),
+        "y": rounded(ys),
+        "value": rounded(values),
         "distinct_x": len(set(np.round(np.asarray(xs, dtype=float), 9))),
         "distinct_y": len(set(np.round(np.asarray(ys, dtype=float), 9))),
-        "best": _r([values[best]])[0] if best >= 0 else None,
+        "best": rounded([values[best]])[0] if best >= 0 else None,
         "best_index": best,
     }
-
-
-def _r(values: Any) -> list[float]:
-    return [float(f"{v:.6g}") for v in np.asarray(values, dtype=float).ravel()]
 
 
 def summary(data: dict[str, Any], index: int = 0) -> str:

@@ -15,7 +15,8 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ipytune.search.progress import _Tracker, format_params
+from ipytune._format import format_params
+from ipytune.search.progress import _Tracker
 from ipytune.widgets._bundle import bundle, stylesheet
 
 STATE_CODES = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2}

@@ -3,10 +3,11 @@
 Every frame is computed here, in Python, by the bayesian-optimization package:
 ``optimizer.suggest()`` fits its GP and maximises its acquisition function (the
 next point), ``optimizer.predict(..., return_std=True, fit_gp=False)`` reads the
-same fitted GP on a grid, and the acquisition object's ``base_acq`` scores the
-grid. Nothing of the GP is re-implemented. The frames travel in the widget state
-and the front-end (``js/gp_explorer.js``) only picks one, so Play / Step / the
-scrubber work without a kernel.
+same fitted GP on a grid (the GP posterior's mean and σ), and the acquisition
+object's ``base_acq`` scores the grid. Nothing of the GP is re-implemented. The
+optimizer is the one ``--method gp`` uses (``search.samplers.gp.make_optimizer``).
+The frames travel in the widget state and the front-end (``js/gp_explorer.js``)
+only picks one, so Play / Step / the scrubber work without a kernel.
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anywidget
 import numpy as np
 import traitlets
 
 from ipytune.widgets._bundle import bundle, stylesheet
+from ipytune.widgets._state import rounded
+
+if TYPE_CHECKING:
+    from ipytune.search.samplers.gp import Acquisition
 
 GRID_1D = 200
 GRID_2D = 40
 MAX_STUDY_FRAMES = 40
-ACQUISITIONS = ("ucb", "ei")
 
 
 class GPExplorer(anywidget.AnyWidget):
@@ -47,7 +51,7 @@ def gp_explorer(
     bounds: Sequence[float] | Mapping[str, Sequence[float]] = (-5, 5),
     init_points: int = 3,
     n_iter: int = 7,
-    acquisition: str = "ucb",
+    acquisition: Acquisition = "ucb",
     seed: int | None = 42,
 ) -> GPExplorer:
     """Bayesian optimisation of ``f`` over ``bounds``, step by step.
@@ -65,7 +69,7 @@ def gp_frames(
     bounds: Sequence[float] | Mapping[str, Sequence[float]] = (-5, 5),
     init_points: int = 3,
     n_iter: int = 7,
-    acquisition: str = "ucb",
+    acquisition: Acquisition = "ucb",
     seed: int | None = 42,
 ) -> dict[str, Any]:
     """The explorer's state: ``init_points`` random points, then ``n_iter`` GP steps (one frame each)."""
@@ -79,7 +83,7 @@ def gp_frames(
         raise ValueError(f"gp_explorer: init_points={init_points!r} must be an integer >= 1 (random points first).")
     if isinstance(n_iter, bool) or not isinstance(n_iter, int) or not 0 <= n_iter <= 200:
         raise ValueError(f"gp_explorer: n_iter={n_iter!r} must be an integer from 0 to 200.")
-    optimizer = _optimizer(pbounds, _acquisition(acquisition), seed)
+    optimizer = _optimizer(pbounds, acquisition, seed)
     grid = _grid(pbounds)
 
     def evaluate(point: Mapping[str, Any]) -> float:
@@ -118,7 +122,7 @@ def study_frames(result: Any, params: str | Sequence[str] | None = None) -> dict
             "gp_explorer() needs the result of a %%tune --method gp search run in this session "
             f"(this one is --method {getattr(result, 'method', '?')})."
         )
-    axes = {n: a for n, a in sampler._axes.items() if a.constant is None}
+    axes = {n: a for n, a in sampler.axes.items() if a.constant is None}  # constants: bayes_opt never sees them
     numeric = [n for n, a in axes.items() if not isinstance(a.param, ChoiceParam)]
     chosen = [params] if isinstance(params, str) else list(params or numeric[:2])
     unknown = [n for n in chosen if n not in numeric]
@@ -135,8 +139,8 @@ def study_frames(result: Any, params: str | Sequence[str] | None = None) -> dict
     best = sampler.to_bayes(result.best_trial.params)
     pbounds = {n: _numeric_bound(sampler.bounds[n]) for n in chosen}
     grid = _grid(pbounds)
-    acquisition = "ei" if type(sampler.optimizer.acquisition_function).__name__ == "ExpectedImprovement" else "ucb"
-    optimizer = _optimizer(sampler.bounds, _acquisition(acquisition), 0)
+    acquisition = sampler.acquisition
+    optimizer = _optimizer(sampler.bounds, acquisition, 0)
     full_grid = [{**best, **dict(zip(chosen, p, strict=True))} for p in grid.points]
     points = [sampler.to_bayes(t.params) for t in trials]
     steps = list(range(2, len(trials) + 1))
@@ -200,27 +204,33 @@ def _default_function(names: list[str]) -> Callable[..., float]:
     return lambda **p: -((p[names[0]] - 2) ** 2) - 0.5 * (p[names[1]] + 1) ** 2 + 1
 
 
-def _acquisition(kind: str) -> Any:
+def _optimizer(pbounds: Mapping[str, Any], acquisition: str, seed: int | None) -> Any:
+    """A fresh bayes_opt optimizer as ``--method gp`` builds it, with ``acquisition`` (its kind)."""
     from bayes_opt import acquisition as acq
 
-    if kind == "ucb":
-        return acq.UpperConfidenceBound(kappa=2.576)  # bayes_opt's default
-    if kind == "ei":
-        return acq.ExpectedImprovement(xi=0.01)
-    raise ValueError(f"gp_explorer: acquisition={kind!r} is not one of {', '.join(ACQUISITIONS)}.")
+    from ipytune.search.samplers.gp import ACQUISITIONS, make_optimizer
+
+    if acquisition == "ucb":
+        function: Any = acq.UpperConfidenceBound(kappa=2.576)  # bayes_opt's default, labelled in _state
+    elif acquisition == "ei":
+        function = acq.ExpectedImprovement(xi=0.01)  # as BayesOptSampler(acquisition="ei")
+    else:
+        raise ValueError(f"gp_explorer: acquisition={acquisition!r} is not one of {', '.join(ACQUISITIONS)}.")
+    return make_optimizer(pbounds, function, random_state=seed)
 
 
-def _optimizer(pbounds: Mapping[str, Any], acquisition: Any, seed: int | None) -> Any:
-    from bayes_opt import BayesianOptimization
+def _set_incumbent(optimizer: Any) -> None:
+    """Let the acquisition score points outside ``suggest()``: the one write into bayes_opt.
 
-    return BayesianOptimization(
-        f=None,
-        pbounds=dict(pbounds),
-        acquisition_function=acquisition,
-        random_state=seed,
-        verbose=0,
-        allow_duplicate_points=True,
-    )
+    Expected (and probability of) improvement score against the best target seen,
+    ``acquisition.y_max``, which only their ``suggest()`` sets. bayes_opt 3.4 has no
+    public setter (``set_acquisition_params`` leaves it out; ``base_acq`` raises "y_max
+    is not set ... set it manually"), so frames scored without ``suggest()`` set it here,
+    to what ``suggest()`` would. UCB has no ``y_max`` and is left alone.
+    """
+    acquisition = optimizer.acquisition_function
+    if hasattr(acquisition, "y_max"):
+        acquisition.y_max = float(np.max(optimizer.space.target))
 
 
 def _frame(
@@ -236,8 +246,8 @@ def _frame(
     queries = full_grid or [dict(zip(names, p, strict=True)) for p in grid.points]
     acquisition = optimizer.acquisition_function
     fit = nxt is None or full_grid is not None  # suggest() has fitted it otherwise
-    if fit and hasattr(acquisition, "y_max"):  # what ExpectedImprovement.suggest() sets before scoring
-        acquisition.y_max = float(np.max(optimizer.space.target))
+    if fit:
+        _set_incumbent(optimizer)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         mean, std = optimizer.predict(queries, return_std=True, fit_gp=fit)
@@ -254,13 +264,13 @@ def _frame(
     params = np.asarray(optimizer.space.params)
     targets = np.asarray(optimizer.space.target) * sign
     return {
-        "points": [_r(params[:, keys.index(n)]) for n in names],
-        "targets": _r(targets),
-        "mean": _r(np.asarray(mean) * sign),
-        "std": _r(std),
-        "acq": _r(acq),
-        "obs_mean": _r(np.asarray(obs_mean) * sign),
-        "obs_std": _r(obs_std),
+        "points": [rounded(params[:, keys.index(n)]) for n in names],
+        "targets": rounded(targets),
+        "mean": rounded(np.asarray(mean) * sign),
+        "std": rounded(std),
+        "acq": rounded(acq),
+        "obs_mean": rounded(np.asarray(obs_mean) * sign),
+        "obs_std": rounded(obs_std),
         "next": None if nxt is None else [float(nxt[n]) for n in names],
         "next_acq": next_acq,
         "best": float(np.max(targets) if sign > 0 else np.min(targets)),
@@ -282,8 +292,8 @@ def _state(
         "dims": dims,
         "names": names,
         "bounds": [[float(b[0]), float(b[1])] for b in pbounds.values()],
-        "grid": _r(grid.axes[0]) if dims == 1 else {"x": _r(grid.axes[0]), "y": _r(grid.axes[1])},
-        "truth": None if truth is None else _r(truth),
+        "grid": rounded(grid.axes[0]) if dims == 1 else {"x": rounded(grid.axes[0]), "y": rounded(grid.axes[1])},
+        "truth": None if truth is None else rounded(truth),
         "acquisition": acquisition,
         "acquisition_label": {"ucb": "UCB (κ = 2.576)", "ei": "expected improvement (ξ = 0.01)"}[acquisition],
         "frames": frames,
@@ -296,11 +306,6 @@ def _title(f: Callable[..., Any] | None, names: list[str], acquisition: str) -> 
     else:
         what = getattr(f, "__name__", "f")
     return f"Bayesian optimisation of {what} · GP (bayes_opt) · {acquisition.upper()}"
-
-
-def _r(values: Any) -> list[float]:
-    """Six significant digits keep the state small without changing what is drawn."""
-    return [float(f"{v:.6g}") for v in np.asarray(values, dtype=float).ravel()]
 
 
 def summary(data: Mapping[str, Any], frame: int = -1) -> str:
