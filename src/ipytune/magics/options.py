@@ -1,7 +1,6 @@
-"""The command lines of ``%%tune`` and ``%automl``: declared once, parsed with IPython's ``magic_arguments``.
+"""The command lines of ``%%tune`` and ``%automl``, parsed (their flags are declared in :mod:`.arguments`).
 
-This is where a flag is parsed. The flags the two magics share are declared once
-(:data:`SHARED`); each line becomes a typed options object, validated here, once,
+This is where a flag is parsed: each line becomes a typed options object, validated here, once,
 by building the engine's :class:`~ipytune.search.settings.SearchSettings` (and the
 tracker's settings) from it. Parsing is kept apart from running so it can be tested
 on its own. Defaults a user may change with ``%config TuneMagics.<name>`` come in
@@ -15,111 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import parse_argstring
 
-from ipytune.search.settings import METHODS, PRUNERS, Method, Pruner, Scoring, SearchSettings, check_method
+from ipytune.magics.arguments import tune_arguments
+from ipytune.search.settings import METHODS, Method, Pruner, Scoring, SearchSettings, check_method
 
 if TYPE_CHECKING:
     from ipytune.tracking.observer import TrackSettings
-
-# Flags with the same meaning in %%tune and %automl.
-SHARED = {
-    "method": argument("--method", choices=METHODS, default=None, help="grid, random, gp (bayes_opt) or tpe."),
-    "data": argument(
-        "--data", nargs=2, metavar=("X", "y"), default=None, help="Names of the features and the target (X y)."
-    ),
-    "cv": argument("--cv", type=int, default=None, help="Cross-validation folds for an estimator (default: 5)."),
-    "scoring": argument("--scoring", default=None, help="scikit-learn scoring name for an estimator."),
-    "storage": argument(
-        "--storage",
-        default=None,
-        help="memory, sqlite:///file.db, any SQLAlchemy URL, or a journal file path (default: .ipytune/studies.journal).",
-    ),
-    "quiet": argument("--quiet", action="store_true", help="No live progress; show only the summary."),
-    "track": argument(
-        "--no-track", dest="track", action="store_const", const=False, help="Do not record trials in trackio."
-    ),
-    "project": argument("--project", default=None, help="trackio project for the runs (default: the study name)."),
-}
-
-TUNE_ARGUMENTS = [
-    SHARED["method"],
-    argument("--trials", type=int, default=None, help="Trials to run now (default: 20; grid: the whole grid)."),
-    argument("--timeout", type=float, default=None, help="Stop starting new trials after this many seconds."),
-    argument(
-        "--maximize", dest="direction", action="store_const", const="maximize", help="Maximise the objective (default)."
-    ),
-    argument("--minimize", dest="direction", action="store_const", const="minimize", help="Minimise the objective."),
-    argument(
-        "--seed",
-        type=int,
-        default=None,
-        help="Seed the sampler, and every RNG before each trial (same seed, same search; see %%seed_everything).",
-    ),
-    argument(
-        "--seeds",
-        default=None,
-        metavar="S1,S2,...",
-        help="Run every trial once per seed (RNGs seeded before each run): objective = mean, std kept per trial.",
-    ),
-    argument(
-        "--deterministic",
-        action="store_true",
-        help="With --seed/--seeds: also switch on PyTorch's determinism (cuDNN, deterministic algorithms, CUBLAS).",
-    ),
-    argument("--study", default=None, help="Study name; re-running with the same name resumes the study."),
-    SHARED["storage"],
-    argument(
-        "--refit",
-        dest="refit",
-        action="store_const",
-        const=True,
-        help="Run the cell once more with the best parameters.",
-    ),
-    argument(
-        "--no-refit", dest="refit", action="store_const", const=False, help="Do not re-run the cell with the best ones."
-    ),
-    SHARED["data"],
-    SHARED["cv"],
-    SHARED["scoring"],
-    argument("--catch", action="store_true", help="Record an exception in the cell as a failed trial and go on."),
-    argument(
-        "--prune",
-        choices=PRUNERS,
-        default=None,
-        help="Stop unpromising trials at tune.report(value, step): median, hyperband, halving or none (default).",
-    ),
-    argument(
-        "--nested",
-        type=int,
-        default=None,
-        metavar="K",
-        help="Honest estimate: an outer K-fold loop around the whole search (needs --data and an estimator).",
-    ),
-    argument(
-        "--compare",
-        default=None,
-        metavar="METHODS",
-        help="Run the cell with each method on the same budget, e.g. --compare grid,random,gp,tpe.",
-    ),
-    argument(
-        "--repeats", type=int, default=None, help="With --compare: repetitions per method (seeds seed, seed+1, ...)."
-    ),
-    SHARED["quiet"],
-    SHARED["track"],
-    SHARED["project"],
-    argument(
-        "--metric-name", default=None, metavar="NAME", help="Name of the objective in trackio (default: objective)."
-    ),
-]
-
-
-def tune_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply every ``%%tune`` argument to ``func`` (so ``%%tune?`` lists them)."""
-    for decorator in reversed(TUNE_ARGUMENTS):
-        func = decorator(func)
-    decorated: Callable[..., Any] = magic_arguments()(func)
-    return decorated
 
 
 @dataclass(frozen=True)
@@ -228,39 +129,6 @@ def parse_tune_line(
     _validate_honest(options)
     check_tracking(options.project, options.metric_name)
     return options
-
-
-AUTOML_ARGUMENTS = [
-    SHARED["data"],
-    argument("--task", choices=("classification", "regression"), default=None, help="Override the detected task."),
-    argument("--families", default=None, help="Comma-separated families (default: all of the task's)."),
-    SHARED["method"],
-    argument("--trials", type=int, default=None, help="Trials per family (default: 20)."),
-    argument("--timeout", type=float, default=None, help="Seconds for the whole run, shared by the families."),
-    SHARED["cv"],
-    SHARED["scoring"],
-    argument("--nested", type=int, default=None, metavar="K", help="Also estimate the whole run by K outer folds."),
-    argument("--seed", type=int, default=0, help="Seed of the samplers and the models (default: 0)."),
-    argument(
-        "--tolerance",
-        type=float,
-        default=None,
-        help="Recommend logistic/linear regression when within this of the best score (default: 0.01).",
-    ),
-    argument("--study", default=None, help="Prefix of the family studies' names (and the trackio project)."),
-    SHARED["project"],
-    SHARED["track"],
-    SHARED["storage"],
-    SHARED["quiet"],
-]
-
-
-def automl_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Apply every ``%automl`` argument to ``func``."""
-    for decorator in reversed(AUTOML_ARGUMENTS):
-        func = decorator(func)
-    decorated: Callable[..., Any] = magic_arguments()(func)
-    return decorated
 
 
 @dataclass(frozen=True)
