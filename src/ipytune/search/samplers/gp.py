@@ -3,8 +3,9 @@
 The package's ``BayesianOptimization`` is used in its suggest/register mode:
 before each trial, every finished trial not yet seen is registered, then
 ``suggest()`` proposes the next point. ``bayes_opt`` maximises, so a minimised
-study's values are registered negated. The optimizer (its GP and acquisition
-function) stays reachable as ``sampler.optimizer`` for the GP explorer.
+study's values are registered negated. The GP explorer reads the sampler's
+``optimizer`` (its GP and acquisition function), ``axes``, ``bounds`` and
+``acquisition``, and builds its own optimizers with :func:`make_optimizer`.
 
 How ipytune's parameters map onto the package's parameter kinds:
 - float: a float bound; ``log=True`` optimises log(value);
