@@ -13,7 +13,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ipytune._format import format_params
+
 NAME_LIMIT = 60  # characters: a run name still readable in a dashboard legend
+VALUE_LIMIT = 16  # characters of one parameter value in a run name
 
 
 @dataclass
@@ -89,15 +92,7 @@ def iso(moment: datetime | None) -> str:
 
 def run_name(params: dict[str, Any], limit: int = NAME_LIMIT) -> str:
     """``max_depth=10,n_estimators=200``: parameters in declaration order, shortened to ``limit``."""
-    text = ",".join(f"{key}={_short(value)}" for key, value in params.items())
-    return text if len(text) <= limit else text[: limit - 1].rstrip("…") + "…"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    text = str(value)
-    return text if len(text) <= 16 else text[:15] + "…"
+    return format_params(params, limit, sep=",", width=VALUE_LIMIT)
 
 
 def metric_value(value: Any) -> Any:
