@@ -158,11 +158,6 @@ class BayesOptSampler(BaseSampler):
         return dict(self._axis_by_name)
 
     @property
-    def _axes(self) -> dict[str, Axis]:
-        """Deprecated alias of :attr:`axes`, kept while ``widgets/gp.py`` still reads it; delete after."""
-        return self.axes
-
-    @property
     def acquisition(self) -> Acquisition:
         """The acquisition function the optimizer was built with: ``"ucb"`` or ``"ei"``."""
         return self._acquisition
