@@ -183,14 +183,15 @@ class BayesOptSampler(BaseSampler):
         _check_single_objective(study)
         sign = 1.0 if study.directions[0] == StudyDirection.MAXIMIZE else -1.0
         for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
-            if trial.number in self._registered or not self._in_space(trial.params):
+            if trial.number in self._registered or not self.in_space(trial.params):
                 continue
             self._registered.add(trial.number)
             assert trial.value is not None
             with contextlib.redirect_stdout(io.StringIO()):  # bayes_opt prints a line per duplicate point
                 self.optimizer.register(params=self.to_bayes(trial.params), target=sign * trial.value)
 
-    def _in_space(self, params: dict[str, Any]) -> bool:
+    def in_space(self, params: dict[str, Any]) -> bool:
+        """Whether a trial's parameters lie in this sampler's space (a resumed study's older trials may not)."""
         return all(name in params and axis.contains(params[name]) for name, axis in self._axis_by_name.items())
 
     def infer_relative_search_space(self, study: Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
