@@ -14,8 +14,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 
 from ipytune.magics._shell import search_observers
-from ipytune.magics.defaults import SearchMagics
 from ipytune.magics.arguments import automl_arguments
+from ipytune.magics.defaults import SearchMagics
 from ipytune.magics.options import parse_automl_line
 
 

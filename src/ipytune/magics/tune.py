@@ -15,8 +15,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, magics_class
 
 from ipytune.magics._shell import compile_cell, search_observers, show_user_traceback
-from ipytune.magics.defaults import SearchMagics
 from ipytune.magics.arguments import tune_arguments
+from ipytune.magics.defaults import SearchMagics
 from ipytune.magics.options import TuneOptions, parse_tune_line
 from ipytune.search.declarations import tune as tune_api
 
