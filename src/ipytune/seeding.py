@@ -63,8 +63,9 @@ SOURCES = {
 }
 # Where the seed is recorded (report rows, not seed sources).
 _RECORDS = {"env": "environment", "hash": "PYTHONHASHSEED"}
-# The sources that only matter on a CUDA device.
+# The sources that only matter on a CUDA device, and those that need PyTorch.
 CUDA_SOURCES = ("cuda", "cudnn", "cublas")
+TORCH_SOURCES = ("torch", "cuda", "cudnn", "deterministic")
 
 SET, NOT_INSTALLED, NOT_AVAILABLE, TOO_LATE, SKIPPED, UNSEEDED = (
     "set",
@@ -172,7 +173,7 @@ def apply_seed(seed: int, deterministic: bool, warn_only: bool, leave_out: str |
         row("numpy", f"np.random.seed({seed})", SET)
 
     if torch is None:
-        for key in ("torch", "cuda", "cudnn", "deterministic"):
+        for key in TORCH_SOURCES:
             row(key, _TORCH_SETTINGS[key].format(seed=seed, warn_only=warn_only), NOT_INSTALLED)
     else:
         if leave_out == "torch":

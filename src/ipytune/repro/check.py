@@ -20,16 +20,19 @@ from ipytune.repro.difference import describe, freeze, largest_difference
 from ipytune.rng_states import collect_rng_states, set_rng_states
 from ipytune.search.cell import CellProgram
 from ipytune.search.trial import run_cell
-from ipytune.seeding import CUDA_SOURCES, SOURCES, apply_seed, installed_torch
-
-CHANGES, NO_EFFECT, NOT_INSTALLED, NOT_AVAILABLE, SKIPPED = (
-    "changes the result",
-    "no effect",
-    "not installed",
-    "not available",
-    "skipped",
+from ipytune.seeding import (
+    CUDA_SOURCES,
+    NOT_AVAILABLE,
+    NOT_INSTALLED,
+    SKIPPED,
+    SOURCES,
+    TORCH_SOURCES,
+    apply_seed,
+    installed_torch,
 )
-_TORCH_KEYS = ("torch", "cuda", "cudnn", "deterministic")
+
+# What leaving a source unseeded did; the other statuses are seeding's own.
+CHANGES, NO_EFFECT = "changes the result", "no effect"
 
 
 @dataclass
@@ -191,7 +194,7 @@ def _ablate(
     cuda = torch is not None and torch.cuda.is_available()
     rows = []
     for key, label in SOURCES.items():
-        if torch is None and key in _TORCH_KEYS:
+        if torch is None and key in TORCH_SOURCES:
             rows.append(AblationRow(key, label, NOT_INSTALLED, note="PyTorch is not installed"))
             continue
         if key in CUDA_SOURCES and not cuda:
