@@ -23,3 +23,10 @@ def test_ruff(command):
 def test_mypy_strict():
     done = subprocess.run(["mypy"], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]
+
+
+@pytest.mark.skipif(shutil.which("lint-imports") is None, reason="import-linter is in the dev extra")
+def test_imports_flow_down_the_layers_only():
+    # the layers contract in pyproject.toml: no upward import, no cycle between layers
+    done = subprocess.run(["lint-imports"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]

@@ -47,6 +47,7 @@ class TuneMagics(SearchMagics):
         from ipytune.search.engine import Search
 
         shell = self.shell
+        assert shell is not None
         search = Search(
             program,
             shell.user_ns,
@@ -80,6 +81,7 @@ class TuneMagics(SearchMagics):
         from ipytune.search.storage import fresh_study_name
 
         shell = self.shell
+        assert shell is not None
         kind = "compare" if options.compare is not None else "nested"
         prefix = options.study or fresh_study_name(kind)
         settings = replace(options.settings(), study_name=prefix)

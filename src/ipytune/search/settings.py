@@ -41,7 +41,7 @@ METHOD_ATTR = "ipytune:method"
 def check_method(method: str, flag: str = "--method") -> Method:
     if method not in METHODS:
         raise UsageError(f"{flag} {method!r} is not one of {', '.join(METHODS)}.")
-    return method  # type: ignore[return-value]
+    return method
 
 
 def check_cv(cv: int) -> None:

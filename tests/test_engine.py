@@ -1,3 +1,0 @@
-"""The search loop's contract with Optuna."""
-
-from __future__ import annotations
