@@ -486,9 +486,9 @@ def trackio_run_by_hand(runs: int) -> float:
     """Median seconds per run of the lecture's trackio.init / log / finish pattern."""
     import trackio
 
-    from ipytune.tracking import home
+    from ipytune.tracking import _trackio
 
-    home.use(home.trackio_dir())  # trackio read TRACKIO_DIR when first imported
+    _trackio.use(_trackio.trackio_dir())  # trackio read TRACKIO_DIR when first imported
     times = []
     for i in range(runs):
         with contextlib.redirect_stdout(io.StringIO()):  # its banner, once per run

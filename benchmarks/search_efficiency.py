@@ -103,8 +103,7 @@ def run_ipytune(problem: dict[str, Any], method: str, budget: int, seed: int) ->
     from ipytune.honest.compare import compare_methods
     from ipytune.search.cell import parse_cell
     from ipytune.search.declarations import tune
-    from ipytune.search.engine import SearchSettings
-    from ipytune.search.trial import Scoring
+    from ipytune.search.settings import Scoring, SearchSettings
 
     program = parse_cell(problem["cell"])
     namespace = dict(problem["ns"], tune=tune)

@@ -63,9 +63,9 @@ class TrackingMagics(Magics):
             return None
         import trackio
 
-        from ipytune.tracking import home
+        from ipytune.tracking import _trackio
 
-        home.use(home.trackio_dir())
+        _trackio.use(_trackio.trackio_dir())
         # trackio.show's documented result: (app, url, share_url, full_url); full_url adds a write token
         self._dashboard, self.dashboard_url, share_url, _ = trackio.show(
             project=args.project,

@@ -28,7 +28,7 @@ from IPython.core.error import UsageError
 
 from ipytune._context import current_log_sink, current_trial
 from ipytune.errors import IpytuneWarning
-from ipytune.tracking.home import trackio_dir
+from ipytune.tracking._trackio import trackio_dir
 from ipytune.tracking.records import Environment, Failures, RunRows, metric_value, now
 from ipytune.tracking.writer import writer
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipytune.errors import IpytuneWarning
-from ipytune.tracking.home import trackio_dir
+from ipytune.tracking._trackio import trackio_dir
 from ipytune.tracking.records import Environment, Failures, RunRows, iso, metric_value, now, run_name
 from ipytune.tracking.writer import FLUSH_TIMEOUT, writer
 
