@@ -79,6 +79,16 @@ def test_every_widget_renders_and_steps_without_a_kernel(browser: Any, exported:
         cov.locator(".ipytune-budget-up").click()
         expect(cov.locator(".ipytune-budget-label")).to_have_text("10 trials each")
         expect(cov.locator(".ipytune-cov-panel").last.locator(".ipytune-sample")).to_have_count(10)
+
+        # The runs table sorts on a header click (objective: the last column), both ways
+        runs = page.locator(".ipytune-parcoords").last
+        header = runs.locator("th[data-key='objective']")
+        for arrow, ascending in (("▲", True), ("▼", False)):
+            header.click()
+            expect(header).to_have_text(f"objective {arrow}")
+            cells = [float(t) for t in runs.locator("tr.ipytune-run td:last-child").all_inner_texts()]
+            assert len(cells) == 10
+            assert cells == sorted(cells, reverse=not ascending), cells
     finally:
         page.close()
 
