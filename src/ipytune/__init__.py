@@ -45,6 +45,10 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'ipytune' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """Called by ``%load_ext ipytune``."""
     from ipytune.magics import register
