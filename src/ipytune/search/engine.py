@@ -11,9 +11,9 @@ written once. The loop uses Optuna's ask/tell interface so that it, not Optuna,
 decides what an interrupt, a failed trial or a bad objective means: a finished
 trial is always told to the study before anything else happens.
 
-Where trials run is one method, :meth:`Search._run_trials` (today: one after
-another in this process). Worker processes or a cluster replace that method;
-preparing, stopping, the result and the errors stay as they are.
+Where trials run is a :class:`Transport`: by default one after another in this
+process (:meth:`Search._run_trials`); worker processes or a cluster are other
+transports. Preparing, stopping, the result and the errors stay as they are.
 """
 
 from __future__ import annotations
@@ -75,6 +75,18 @@ class Tracker(Protocol):
     """An observer that also takes the running trial's ``tune.log`` rows."""
 
     def log(self, number: int, metrics: dict[str, Any], step: int | None) -> None: ...
+
+
+class Transport(Protocol):
+    """Where a search's trials run (in this process by default; worker processes, a cluster).
+
+    ``run`` returns when the search is over: the budget spent, ``--timeout``, a stop,
+    a user error or an interrupt. It calls ``search.notify(study, trial)`` for every
+    finished trial (in the kernel, so observers and tracking stay here), polls
+    ``search.should_stop(study)``, and sets ``search.stop_reason`` / ``search.error``.
+    """
+
+    def run(self, search: Search, study: optuna.Study, total: int) -> None: ...
 
 
 @contextmanager
@@ -150,6 +162,7 @@ class Search:
         params: list[Param] | None = None,
         grid_on_budget: bool = False,
         stop_when: Callable[[optuna.Study], bool] | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.program = program
         self.namespace = namespace
@@ -158,6 +171,7 @@ class Search:
         self.params = params
         self.grid_on_budget = grid_on_budget
         self.stop_when = stop_when
+        self.transport = transport
         self.study: optuna.Study | None = None
         self.sampler: optuna.samplers.BaseSampler | None = None
         self.note = ""  # what a reader of the result should know about this search (the budget grid)
@@ -205,7 +219,10 @@ class Search:
             observer.start(study, total)
         try:
             with quiet_optuna():
-                self._run_trials(study, total)
+                if self.transport is None:
+                    self._run_trials(study, total)
+                else:
+                    self.transport.run(self, study, total)
         finally:
             for observer in self.observers:
                 observer.finish(study, self.stop_reason)
@@ -238,9 +255,7 @@ class Search:
                 state, value = self._run_one(trial)
                 finished = fast_tell(study, trial, value, state)
                 trial = None
-                self.trials_run += 1
-                for observer in self.observers:
-                    observer.update(study, finished)
+                self.notify(study, finished)
                 if self.error is not None:
                     self.stop_reason = "error"
                     return
@@ -253,6 +268,12 @@ class Search:
             if trial is not None:  # never leave a trial RUNNING in the storage
                 study.tell(trial, state=TrialState.FAIL)
             raise
+
+    def notify(self, study: optuna.Study, finished: FrozenTrial) -> None:
+        """A trial of this search finished (here or in a worker): count it and tell every observer."""
+        self.trials_run += 1
+        for observer in self.observers:
+            observer.update(study, finished)
 
     def _run_one(self, trial: optuna.Trial) -> tuple[TrialState, float | None]:
         """One trial, and what its outcome means: complete, pruned, failed, or a failure that stops the search."""
