@@ -219,20 +219,6 @@ def _optimizer(pbounds: Mapping[str, Any], acquisition: str, seed: int | None) -
     return make_optimizer(pbounds, function, random_state=seed)
 
 
-def _set_incumbent(optimizer: Any) -> None:
-    """Let the acquisition score points outside ``suggest()``: the one write into bayes_opt.
-
-    Expected (and probability of) improvement score against the best target seen,
-    ``acquisition.y_max``, which only their ``suggest()`` sets. bayes_opt 3.4 has no
-    public setter (``set_acquisition_params`` leaves it out; ``base_acq`` raises "y_max
-    is not set ... set it manually"), so frames scored without ``suggest()`` set it here,
-    to what ``suggest()`` would. UCB has no ``y_max`` and is left alone.
-    """
-    acquisition = optimizer.acquisition_function
-    if hasattr(acquisition, "y_max"):
-        acquisition.y_max = float(np.max(optimizer.space.target))
-
-
 def _frame(
     optimizer: Any,
     grid: _Grid,
@@ -242,12 +228,14 @@ def _frame(
     sign: float = 1.0,
 ) -> dict[str, Any]:
     """What one step shows; the GP is the one bayes_opt fitted for ``suggest()`` (or fitted here)."""
+    from ipytune.search.samplers.gp import set_incumbent
+
     names = names or list(optimizer.space.keys)
     queries = full_grid or [dict(zip(names, p, strict=True)) for p in grid.points]
     acquisition = optimizer.acquisition_function
     fit = nxt is None or full_grid is not None  # suggest() has fitted it otherwise
     if fit:
-        _set_incumbent(optimizer)
+        set_incumbent(optimizer)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         mean, std = optimizer.predict(queries, return_std=True, fit_gp=fit)
