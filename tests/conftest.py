@@ -40,6 +40,23 @@ def ip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     shell.run_line_magic("reload_ext", "ipytune")
 
 
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """The URL of a throwaway PostgreSQL database (IPYTUNE_TEST_POSTGRES, set by .ci/postgres.sh).
+
+    Unset: the test skips, saying how to start one, except in CI, where .ci/run starts it, so it fails.
+    """
+    url = os.environ.get("IPYTUNE_TEST_POSTGRES")
+    if not url:
+        message = (
+            'no PostgreSQL: eval "$(.ci/postgres.sh start)" sets IPYTUNE_TEST_POSTGRES (.ci/postgres.sh stop after)'
+        )
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but {message}")
+        pytest.skip(message)
+    return url
+
+
 def run(ip: object, cell: str) -> object:
     """Run a cell and return its result, re-raising anything it raised."""
     result = ip.run_cell(cell)  # type: ignore[attr-defined]

@@ -7,11 +7,21 @@
   it persists across kernel restarts and costs about a millisecond per trial
   where SQLite costs over ten. Its writes are flushed to the operating system
   but not fsynced (see :class:`ipytune.search._optuna.FlushedJournalFileBackend`).
+
+Only an RDB URL other than SQLite (PostgreSQL, MySQL) is reached by processes on other
+machines: :func:`check_shared_storage` says so for ``--cluster``. There a storage is
+opened with a :class:`Heartbeat`, so that a trial whose worker died is failed and
+re-run (:func:`open_storage`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +30,35 @@ from IPython.core.error import UsageError
 DEFAULT_STORAGE = os.path.join(".ipytune", "studies.journal")
 
 _open: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Optuna's RDB heartbeat: a running trial beats every ``interval`` seconds; one silent for
+    ``grace`` seconds is failed and re-run (at most ``retries`` times), by any process of the search."""
+
+    interval: int = 10
+    grace: int = 30
+    retries: int = 3
+
+
+def check_shared_storage(spec: str | None, flag: str = "--cluster") -> None:
+    """One line when ``spec`` is a storage only this machine reaches (a journal file, SQLite, memory)."""
+    key = (spec or DEFAULT_STORAGE).strip()
+    if key == "memory":
+        what = "--storage memory lives in this kernel only"
+    elif "://" not in key:
+        what = f"the journal file {spec or DEFAULT_STORAGE} is on this machine only" + (
+            "" if spec else " (the default)"
+        )
+    elif key.split("://", 1)[0].split("+", 1)[0] == "sqlite":
+        what = f"--storage {key} is a file on this machine only"
+    else:
+        return
+    raise UsageError(
+        f"{flag} runs trials on other machines, but {what}: "
+        f"add --storage postgresql://user@host/db (any database every worker reaches)."
+    )
 
 
 def fresh_study_name(kind: str) -> str:
@@ -37,10 +76,18 @@ def storage_key(spec: str | None) -> str:
     return str(Path(spec).expanduser().resolve())
 
 
-def open_storage(spec: str | None) -> Any:
-    """Return the (cached) Optuna storage for ``spec``; a bad one is a one-line UsageError."""
+def open_storage(spec: str | None, heartbeat: Heartbeat | None = None) -> Any:
+    """Return the (cached) Optuna storage for ``spec``; a bad one is a one-line UsageError.
+
+    ``heartbeat`` (an RDB URL only) opens it with heartbeats, and the storage stays so in this
+    process: a later ``open_storage(spec)`` (a worker loop's) returns that same storage.
+    """
     key = storage_key(spec)
-    if key not in _open:
+    if heartbeat is not None:
+        current = _open.get(key)
+        if getattr(current, "heartbeat", None) != heartbeat:
+            _open[key] = _heartbeat_rdb(key, heartbeat)
+    elif key not in _open:
         _open[key] = _make(key)
     return _open[key]
 
@@ -63,3 +110,119 @@ def _make(key: str) -> Any:
         return indexed_journal_storage(journal_file_backend(str(path)))
     except OSError as error:
         raise UsageError(f"--storage {key}: cannot write there ({error.strerror}).") from None
+
+
+def _heartbeat_rdb(url: str, heartbeat: Heartbeat) -> Any:
+    if "://" not in url:
+        raise UsageError(f"--storage {url}: heartbeats need a database URL (postgresql://...).")
+    try:
+        return _heartbeat_storage_class()(url, heartbeat)
+    except Exception as error:
+        raise UsageError(f"--storage {url}: cannot open it ({type(error).__name__}: {error}).") from None
+
+
+_HEARTBEAT_CLASS: Any = None
+
+
+def _heartbeat_storage_class() -> Any:
+    """:class:`HeartbeatRDBStorage`, defined on first use so that this module imports no Optuna."""
+    global _HEARTBEAT_CLASS
+    if _HEARTBEAT_CLASS is not None:
+        return _HEARTBEAT_CLASS
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.storages import RDBStorage
+    from optuna.trial import FrozenTrial, TrialState
+
+    retry_class: Any = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    stale_keyword = "heartbeat_stale_trial_callback"  # Optuna >= 4.9
+    if retry_class is None:  # pragma: no cover - Optuna < 4.9
+        retry_class, stale_keyword = optuna.storages.RetryFailedTrialCallback, "failed_trial_callback"
+
+    class HeartbeatRDBStorage(RDBStorage):
+        """Optuna's RDB storage, whose trials beat whichever loop runs them.
+
+        Optuna beats a trial only inside ``study.optimize``; ipytune's loops use ask/tell. Here
+        the storage beats: a trial that becomes RUNNING in this process is beaten by one thread
+        until it finishes, and before a new trial is created (at most once per second) the
+        study's stale trials are failed and, by Optuna's ``RetryHeartbeatStaleTrialCallback``,
+        queued again (WAITING, same parameters) for the next ``ask`` of any process.
+        Borrowed from Optuna: ``RDBStorage._create_new_trial`` (what ``ask`` calls through the
+        cache Optuna wraps the storage in); checked by tests/test_cluster.py.
+        """
+
+        def __init__(self, url: str, heartbeat: Heartbeat) -> None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                super().__init__(
+                    url,
+                    heartbeat_interval=heartbeat.interval,
+                    grace_period=heartbeat.grace,
+                    **{stale_keyword: retry_class(max_retry=heartbeat.retries)},
+                )
+            # Optuna warns on every ask of a storage with heartbeats; here the storage beats.
+            warnings.filterwarnings("ignore", "Heartbeat of storage is supposed to be used with Study.optimize")
+            self.heartbeat = heartbeat
+            self._beating: set[int] = set()
+            self._beat_lock = threading.Lock()
+            self._beater: threading.Thread | None = None
+            self._last_check: dict[int, float] = {}
+            self._studies: dict[int, optuna.Study] = {}
+
+        def __getstate__(self) -> dict[str, Any]:  # RDBStorage pickles by URL; so does this
+            return {"url": self.url, "heartbeat": self.heartbeat}
+
+        def __setstate__(self, state: dict[str, Any]) -> None:
+            self.__init__(state["url"], state["heartbeat"])  # type: ignore[misc]
+
+        def _create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> FrozenTrial:
+            if template_trial is None:
+                self.fail_stale_trials(study_id, throttle=1.0)
+            trial = super()._create_new_trial(study_id, template_trial)
+            if trial.state == TrialState.RUNNING:
+                self._beat(trial._trial_id)
+            return trial
+
+        def set_trial_state_values(self, trial_id: int, state: TrialState, values: Any = None) -> bool:
+            changed = bool(super().set_trial_state_values(trial_id, state, values))
+            if state == TrialState.RUNNING and changed:
+                self._beat(trial_id)
+            elif state.is_finished():
+                with self._beat_lock:
+                    self._beating.discard(trial_id)
+            return changed
+
+        def fail_stale_trials(self, study_id: int, throttle: float = 0.0) -> None:
+            """Fail the study's trials whose process stopped beating, and queue them again."""
+            now = time.monotonic()
+            if now - self._last_check.get(study_id, -1e9) < throttle:
+                return
+            self._last_check[study_id] = now
+            study = self._studies.get(study_id)
+            if study is None:
+                name = self.get_study_name_from_id(study_id)
+                study = optuna.load_study(study_name=name, storage=self, sampler=optuna.samplers.RandomSampler())
+                self._studies[study_id] = study
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                optuna.storages.fail_stale_trials(study)
+
+        def _beat(self, trial_id: int) -> None:
+            self.record_heartbeat(trial_id)  # now: a trial with no beat yet is never stale
+            with self._beat_lock:
+                self._beating.add(trial_id)
+                if self._beater is None:
+                    self._beater = threading.Thread(target=self._beat_forever, name="ipytune-heartbeat", daemon=True)
+                    self._beater.start()
+
+        def _beat_forever(self) -> None:
+            while True:
+                time.sleep(self.heartbeat.interval)
+                with self._beat_lock:
+                    running = list(self._beating)
+                for trial_id in running:
+                    with contextlib.suppress(Exception):  # the database is away for a moment: beat next time
+                        self.record_heartbeat(trial_id)
+
+    _HEARTBEAT_CLASS = HeartbeatRDBStorage
+    return HeartbeatRDBStorage
