@@ -74,6 +74,11 @@ def fast_tell(study: optuna.Study, trial: optuna.Trial, value: float | None, sta
     if _tell_with_warning is None:  # pragma: no cover - see the canary test
         return study.tell(trial, value, state=state)
     _tell_with_warning(study, trial, value, state)
+    return stored_trial(study, trial)
+
+
+def stored_trial(study: optuna.Study, trial: optuna.Trial) -> FrozenTrial:
+    """The trial as the storage holds it now (the storage's own object: read it, do not change it)."""
     return study._storage.get_trial(trial._trial_id)
 
 

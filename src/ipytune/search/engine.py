@@ -19,7 +19,9 @@ transports. Preparing, stopping, the result and the errors stay as they are.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -31,8 +33,9 @@ from IPython.core.error import UsageError
 from optuna.trial import FrozenTrial, TrialState
 
 from ipytune._context import LogSink
-from ipytune.search._optuna import fast_tell
+from ipytune.search._optuna import fast_tell, stored_trial
 from ipytune.search.cell import CellProgram
+from ipytune.search.recovery import fail_dead_trials, record_owner
 from ipytune.search.result import TuneResult
 from ipytune.search.samplers import FastGridSampler, make_pruner, make_sampler
 from ipytune.search.samplers.budget import budget_grid_sampler
@@ -45,7 +48,7 @@ from ipytune.search.settings import (
     StopReason,
 )
 from ipytune.search.space import Param
-from ipytune.search.storage import fresh_study_name, open_storage
+from ipytune.search.storage import fresh_study_name, open_storage, storage_key
 from ipytune.search.trial import BadObjective, evaluate, refit
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
@@ -77,6 +80,23 @@ class Tracker(Protocol):
     def log(self, number: int, metrics: dict[str, Any], step: int | None) -> None: ...
 
 
+@contextmanager
+def interrupts_held() -> Iterator[list[int]]:
+    """Ctrl-C waits until the block is done (the list says whether one came): for a search's last steps.
+
+    Only the main thread receives signals; elsewhere the block runs as it is.
+    """
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    try:
+        yield held
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class Transport(Protocol):
     """Where a search's trials run (in this process by default; worker processes, a cluster).
 
@@ -87,6 +107,14 @@ class Transport(Protocol):
     """
 
     def run(self, search: Search, study: optuna.Study, total: int) -> None: ...
+
+
+@runtime_checkable
+class Preflight(Protocol):
+    """A transport that checks, before the study is opened or anything runs, that the search can go
+    where it sends it (the worker processes' payload, the storage they share): misuse is one line."""
+
+    def preflight(self, search: Search) -> None: ...
 
 
 @contextmanager
@@ -127,6 +155,7 @@ def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -
             f"study {name!r} was run with --method {method}: pass --method {method} to resume it, "
             f"or choose another --study."
         )
+    fail_dead_trials(study)  # RUNNING trials of processes that died (kill -9): Optuna's journal has no heartbeat
     return study
 
 
@@ -140,6 +169,30 @@ def read_space(program: CellProgram, namespace: dict[str, Any], method: str) -> 
             f"declare at least one parameter to search."
         )
     return params
+
+
+def run_one(
+    program: CellProgram,
+    namespace: dict[str, Any],
+    trial: optuna.Trial,
+    settings: SearchSettings,
+    log_sink: LogSink | None = None,
+) -> tuple[TrialState, float | None, ExcInfo | None]:
+    """Run one trial and say what its outcome means: its state, its value, and the exception of a cell
+    that raised (it stops the search unless ``--catch``). Every transport's trials run through it."""
+    try:
+        value = evaluate(program, namespace, trial, settings, log_sink)
+    except optuna.TrialPruned:
+        return TrialState.PRUNED, None, None
+    except BadObjective as bad:
+        trial.set_user_attr(FAIL_REASON, str(bad))
+        return TrialState.FAIL, None, None
+    except (KeyboardInterrupt, UsageError):
+        raise
+    except Exception as error:
+        trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
+        return TrialState.FAIL, None, sys.exc_info()  # type: ignore[return-value]
+    return TrialState.COMPLETE, value, None
 
 
 class Search:
@@ -197,8 +250,15 @@ class Search:
             self.sampler, self.note = budget_grid_sampler(self.params, budget, settings.seed)
         else:
             self.sampler = make_sampler(settings.method, self.params, settings.seed)
+        if isinstance(self.transport, Preflight):
+            self.transport.preflight(self)
         self.study = open_study(settings, self.sampler)
         return self.study
+
+    @property
+    def log_sink(self) -> LogSink | None:
+        """The observer that takes ``tune.log`` rows (the tracker); a transport feeds it the workers' rows."""
+        return self._log_sink
 
     def planned_trials(self) -> int:
         sampler, n_trials = self.sampler, self.settings.n_trials
@@ -212,21 +272,29 @@ class Search:
     def run(self) -> TuneResult:
         """Run the trials; returns with every finished trial told to the study, whatever stopped it."""
         study = self.prepare()
-        total = self.planned_trials()
-        if total == 0 and isinstance(self.sampler, FastGridSampler):
-            self.stop_reason = "grid exhausted"
-        for observer in self.observers:
-            observer.start(study, total)
+        started: list[Observer] = []
         try:
+            total = self.planned_trials()
+            if total == 0 and isinstance(self.sampler, FastGridSampler):
+                self.stop_reason = "grid exhausted"
+            for observer in self.observers:
+                observer.start(study, total)
+                started.append(observer)
             with quiet_optuna():
                 if self.transport is None:
                     self._run_trials(study, total)
                 else:
                     self.transport.run(self, study, total)
+        except KeyboardInterrupt:  # one that landed between trials, outside the loop's own handler
+            self.stop_reason = "interrupted"
         finally:
-            for observer in self.observers:
-                observer.finish(study, self.stop_reason)
-        return self.result()
+            with interrupts_held() as held:  # the tracker must write every finished trial
+                for observer in started:
+                    observer.finish(study, self.stop_reason)
+                result = self.result()
+        if held:
+            result.stop_reason = self.stop_reason = "interrupted"
+        return result
 
     def should_stop(self, study: optuna.Study) -> bool:
         """Polled between trials: a Stop button was clicked, or the caller's own condition holds."""
@@ -239,6 +307,7 @@ class Search:
         started = time.monotonic()
         timeout = self.settings.timeout
         trial = None
+        owned = storage_key(self.settings.storage) != "memory"  # a memory study dies with this process
         try:
             while self.trials_run < total:
                 if timeout is not None and time.monotonic() - started >= timeout:
@@ -252,6 +321,8 @@ class Search:
                     study.tell(trial, state=TrialState.FAIL)
                     self.stop_reason = "grid exhausted"
                     return
+                if owned:
+                    record_owner(study, trial)  # so that a kill -9 of this process does not leave it RUNNING
                 state, value = self._run_one(trial)
                 finished = fast_tell(study, trial, value, state)
                 trial = None
@@ -261,13 +332,20 @@ class Search:
                     return
         except KeyboardInterrupt:
             self.stop_reason = "interrupted"
-            if trial is not None:  # the trial that was running when the interrupt came
-                trial.set_user_attr(FAIL_REASON, "interrupted")
-                study.tell(trial, state=TrialState.FAIL)
+            if trial is not None:  # the trial that was running, or being told, when the interrupt came
+                self._close_interrupted(study, trial)
         except BaseException:
             if trial is not None:  # never leave a trial RUNNING in the storage
                 study.tell(trial, state=TrialState.FAIL)
             raise
+
+    def _close_interrupted(self, study: optuna.Study, trial: optuna.Trial) -> None:
+        stored = stored_trial(study, trial)
+        if stored.state.is_finished():  # told just before the interrupt: it counts, as any finished trial
+            self.notify(study, stored)
+            return
+        trial.set_user_attr(FAIL_REASON, "interrupted")
+        study.tell(trial, state=TrialState.FAIL)
 
     def notify(self, study: optuna.Study, finished: FrozenTrial) -> None:
         """A trial of this search finished (here or in a worker): count it and tell every observer."""
@@ -277,22 +355,11 @@ class Search:
 
     def _run_one(self, trial: optuna.Trial) -> tuple[TrialState, float | None]:
         """One trial, and what its outcome means: complete, pruned, failed, or a failure that stops the search."""
-        try:
-            value = evaluate(self.program, self.namespace, trial, self.settings, self._log_sink)
-        except optuna.TrialPruned:
-            return TrialState.PRUNED, None
-        except BadObjective as bad:
-            trial.set_user_attr(FAIL_REASON, str(bad))
-            return TrialState.FAIL, None
-        except (KeyboardInterrupt, UsageError):
-            raise
-        except Exception as error:
-            trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
-            if not self.settings.catch:
-                self.error = sys.exc_info()  # type: ignore[assignment]
-                self.error_trial = trial.number
-            return TrialState.FAIL, None
-        return TrialState.COMPLETE, value
+        state, value, error = run_one(self.program, self.namespace, trial, self.settings, self._log_sink)
+        if error is not None and not self.settings.catch:
+            self.error = error
+            self.error_trial = trial.number
+        return state, value
 
     # -- after --------------------------------------------------------------------------------------
     def result(self) -> TuneResult:

@@ -64,6 +64,7 @@ class TrackingObserver:
         self._logs: dict[int, list[tuple[int, dict[str, Any], str]]] = {}
         self._names: set[str] = set()
         self._seen: set[int] = set()
+        self._handed: dict[int, RunRows] = {}  # a trial's run between building it and the writer taking it
         self._last_known = -1
 
     # -- Observer -----------------------------------------------------------------
@@ -90,9 +91,9 @@ class TrackingObserver:
         self._submit(trial)
 
     def finish(self, study: Any, reason: str) -> None:
-        if reason == "interrupted":  # the trial the interrupt stopped is told FAIL but never updated
+        if reason == "interrupted":  # a trial the interrupt stopped, or one told just before it, was never updated
             for trial in study.get_trials(deepcopy=False):
-                if trial.number > self._last_known and trial.number not in self._seen and trial.state.name == "FAIL":
+                if trial.number > self._last_known and trial.number not in self._seen and trial.state.is_finished():
                     self._submit(trial)
         flushed = writer.flush()
         self.warn_if_failed(flushed)
@@ -106,9 +107,14 @@ class TrackingObserver:
 
     # -- internals ----------------------------------------------------------------
     def _submit(self, trial: Any) -> None:
-        self._seen.add(trial.number)
+        rows = self._handed.get(trial.number)
+        if rows is None:
+            rows = self._handed[trial.number] = self.rows(trial)
+        if not writer.holds(rows):  # a Ctrl-C inside an earlier submit may have handed it over already
+            writer.submit(rows)
+        self._seen.add(trial.number)  # only after the hand-over: a Ctrl-C before it leaves it to finish()
+        self._handed.pop(trial.number, None)
         self.submitted += 1
-        writer.submit(self.rows(trial))
 
     def rows(self, trial: Any) -> RunRows:
         """One trial as a trackio run (plain values only: serialisation happens on the writer thread)."""

@@ -32,10 +32,10 @@ class RunWriter:
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._pending: list[RunRows] = []
-        self._submitted = 0
-        self._done = 0
         self._hurry = False
         self._thread: threading.Thread | None = None
+        self._batch: list[RunRows] = []  # taken from _pending, being written
+        self._written: set[str] = set()  # run ids written since the last complete flush
 
     def start(self) -> None:
         """Start the thread now: it imports trackio (about a second) while the first trials run."""
@@ -44,11 +44,18 @@ class RunWriter:
 
     def submit(self, run: RunRows) -> None:
         with self._cond:
-            self._pending.append(run)
-            self._submitted += 1
             self._ensure_thread()
+            self._pending.append(run)  # the hand-over: one step, so a Ctrl-C lands before or after it
             if len(self._pending) == 1:
                 self._cond.notify_all()
+
+    def holds(self, run: RunRows) -> bool:
+        """True once ``submit(run)`` has handed ``run`` over: pending, being written, or written.
+
+        What a tracker asks after a Ctrl-C that may have landed inside ``submit``.
+        """
+        with self._cond:
+            return any(r is run for r in (*self._pending, *self._batch)) or run.run_id in self._written
 
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -58,12 +65,13 @@ class RunWriter:
     def flush(self, timeout: float | None = FLUSH_TIMEOUT) -> bool:
         """Wait until every run submitted so far is written (or failed); False on timeout."""
         with self._cond:
-            target = self._submitted
-            if self._done >= target:
+            if not self._pending and not self._batch:
+                self._written.clear()
                 return True
+            self._ensure_thread()
             self._hurry = True
             self._cond.notify_all()
-            return self._cond.wait_for(lambda: self._done >= target, timeout)
+            return self._cond.wait_for(lambda: not self._pending and not self._batch, timeout)
 
     def _work(self) -> None:
         with contextlib.suppress(Exception):  # a broken trackio install fails again, and is reported, in _write
@@ -73,13 +81,15 @@ class RunWriter:
                 self._cond.wait_for(lambda: bool(self._pending))
                 if not self._hurry:  # let a fast search's trials pile up into one transaction
                     self._cond.wait_for(lambda: self._hurry, GATHER)
-                batch, self._pending = self._pending, []
+                batch = self._batch = self._pending
+                self._pending = []
                 self._hurry = False
             try:
                 _write(batch)
             finally:
                 with self._cond:
-                    self._done += len(batch)
+                    self._written.update(run.run_id for run in batch)
+                    self._batch = []
                     self._cond.notify_all()
 
 
