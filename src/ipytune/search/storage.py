@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 import warnings
@@ -26,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
+
+from ipytune.errors import IpytuneWarning
 
 DEFAULT_STORAGE = os.path.join(".ipytune", "studies.journal")
 
@@ -87,8 +90,9 @@ def open_storage(spec: str | None, heartbeat: Heartbeat | None = None) -> Any:
         current = _open.get(key)
         if getattr(current, "heartbeat", None) != heartbeat:
             _open[key] = _heartbeat_rdb(key, heartbeat)
-    elif key not in _open:
+    elif key not in _open or not _still_there(key, _open[key]):  # a journal removed since: a new one
         _open[key] = _make(key)
+    _report(key, _open[key])
     return _open[key]
 
 
@@ -98,27 +102,132 @@ def _make(key: str) -> Any:
     if key == "memory":
         return optuna.storages.InMemoryStorage()
     if "://" in key:
-        try:
-            return optuna.storages.RDBStorage(key)
-        except Exception as error:
-            raise UsageError(f"--storage {key}: cannot open it ({type(error).__name__}: {error}).") from None
-    from ipytune.search._optuna import indexed_journal_storage, journal_file_backend
+        return _create_rdb(key, lambda: optuna.storages.RDBStorage(key))
+    from ipytune.search._optuna import journal_readable, open_journal
 
     path = Path(key)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return indexed_journal_storage(journal_file_backend(str(path)))
+        storage = open_journal(str(path))
+    except IsADirectoryError:
+        raise UsageError(
+            f"--storage {key}: a folder is where the journal file should be: move it away, "
+            f"or pass --storage with a file's path."
+        ) from None
     except OSError as error:
-        raise UsageError(f"--storage {key}: cannot write there ({error.strerror}).") from None
+        raise UsageError(
+            f"--storage {key}: cannot use it ({error.strerror}): fix that, or pass another --storage."
+        ) from None
+    except Exception as error:  # a line that reads as a record but is not one Optuna can apply
+        raise UsageError(
+            f"--storage {key}: cannot read it ({type(error).__name__}: {_one_line(str(error))}): "
+            f"move it away to start a new journal, or pass another --storage."
+        ) from None
+    if not journal_readable(storage):
+        raise UsageError(
+            f"--storage {key}: not a study journal (no line of it can be read): move it away to start "
+            f"a new journal there, or pass another --storage."
+        )
+    return storage
+
+
+def _still_there(key: str, storage: Any) -> bool:
+    if key == "memory" or "://" in key:
+        return True
+    from ipytune.search._optuna import journal_still_there
+
+    return journal_still_there(storage)
+
+
+def _report(key: str, storage: Any) -> None:
+    """One warning line for each repair of the journal file (a crash's cut last line, a damaged line)."""
+    if key == "memory" or "://" in key:
+        return
+    from ipytune.search._optuna import journal_notes
+
+    for note in journal_notes(storage):
+        warnings.warn(note, IpytuneWarning, stacklevel=3)
+
+
+_CREATE_TRIES = 8
+
+
+def _create_rdb(url: str, create: Any) -> Any:
+    """``create()`` an RDB storage; a bad URL or an unreachable database is one line, its password masked.
+
+    Two processes opening a new database at once race in Optuna's ``RDBStorage``, each
+    creating the tables and stamping the schema version (IntegrityError, "table ...
+    already exists", "database is locked"): the loser opens it again, once the tables exist.
+    """
+    import random
+
+    for attempt in range(_CREATE_TRIES):
+        try:
+            return create()
+        except Exception as error:
+            if attempt + 1 < _CREATE_TRIES and _creation_race(error):
+                time.sleep(min(1.0, 0.05 * 2**attempt) * (1 + random.random()))
+                continue
+            raise UsageError(
+                f"--storage {mask_url(url)}: cannot open it ({type(error).__name__}: {_masked(str(error), url)})."
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _creation_race(error: Exception) -> bool:
+    kinds = {cls.__name__ for cls in type(error).__mro__}
+    text = str(error).lower()
+    return "IntegrityError" in kinds or (
+        bool(kinds & {"OperationalError", "ProgrammingError"})
+        and any(sign in text for sign in ("already exists", "database is locked", "duplicate"))
+    )
+
+
+_QUERY_PASSWORD = re.compile(r"([?&](?:password|passwd|pwd)=)[^&]*", re.IGNORECASE)
+
+
+def mask_url(spec: str) -> str:
+    """``spec`` as it may be shown: a URL's password is ``***`` (as SQLAlchemy's ``hide_password``).
+
+    Everything between ``user:`` and the last ``@`` is masked, so a password with an
+    unescaped ``@`` or ``/`` is hidden too; a journal path or ``memory`` is returned as is.
+    """
+    scheme, sep, rest = spec.partition("://")
+    if not sep:
+        return spec
+    at = rest.rfind("@")
+    if at >= 0:
+        user, colon, _ = rest[:at].partition(":")
+        if colon and "/" not in user:
+            rest = f"{user}:***@{rest[at + 1 :]}"
+    masked = _QUERY_PASSWORD.sub(r"\1***", rest)
+    return f"{scheme}://{masked}"
+
+
+def _masked(text: str, url: str) -> str:
+    """An error's text on one line, with ``url`` masked and its password nowhere."""
+    from urllib.parse import unquote
+
+    text = text.replace(url, mask_url(url))
+    rest = url.partition("://")[2]
+    user, _, password = rest[: max(rest.rfind("@"), 0)].partition(":")
+    password = "" if "/" in user else password
+    secrets = [password, unquote(password)] + [m.group(0).split("=", 1)[1] for m in _QUERY_PASSWORD.finditer(rest)]
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return _one_line(text)
+
+
+def _one_line(text: str) -> str:
+    text = re.sub(r"\(Background on this error at: [^)]*\)", "", text)
+    return " ".join(text.split())
 
 
 def _heartbeat_rdb(url: str, heartbeat: Heartbeat) -> Any:
     if "://" not in url:
         raise UsageError(f"--storage {url}: heartbeats need a database URL (postgresql://...).")
-    try:
-        return _heartbeat_storage_class()(url, heartbeat)
-    except Exception as error:
-        raise UsageError(f"--storage {url}: cannot open it ({type(error).__name__}: {error}).") from None
+    return _create_rdb(url, lambda: _heartbeat_storage_class()(url, heartbeat))
 
 
 _HEARTBEAT_CLASS: Any = None
