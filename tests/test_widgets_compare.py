@@ -16,9 +16,9 @@ from tests.conftest import run
 def project(trackio_dir: Path) -> str:
     import trackio
 
-    from ipytune.tracking import home
+    from ipytune.tracking import _trackio
 
-    home.use(trackio_dir)  # trackio read TRACKIO_DIR once, at import: follow this test's folder
+    _trackio.use(trackio_dir)  # trackio read TRACKIO_DIR once, at import: follow this test's folder
     for optimizer, speed in [("sgd", 1.0), ("adam", 3.0)]:
         for lr in [0.001, 0.01, 0.1]:
             trackio.init(
