@@ -9,6 +9,7 @@ so instead of guessing a value.
 from __future__ import annotations
 
 import builtins  # the methods `int` and `float` shadow the builtins in annotations
+import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -68,10 +69,16 @@ class Tune:
     # -- inside a trial -----------------------------------------------------------
     def report(self, value: builtins.float, step: builtins.int) -> None:
         """Report an intermediate ``value`` at ``step``; with a pruner on, an unpromising trial stops here."""
+        number, step_number = _real(value), _integer(step)
+        if number is None or step_number is None:
+            raise SpaceError(
+                f"tune.report(value, step) takes a number and an integer step, e.g. tune.report(loss, epoch); "
+                f"got value={value!r}, step={step!r}."
+            )
         trial = current_trial()
         if trial is None or isinstance(trial, SpaceRecorder) or not hasattr(trial, "should_prune"):
             return  # outside a search (or during refit) there is nothing to prune
-        trial.report(float(value), int(step))
+        trial.report(number, step_number)
         if trial.should_prune():
             import optuna
 
@@ -99,6 +106,8 @@ class Tune:
     # -- internals ----------------------------------------------------------------
     @staticmethod
     def _require_name(name: str | None, kind: str) -> str:
+        if name is not None and not isinstance(name, str):
+            raise SpaceError(f"tune.{kind}(..., name={name!r}): a name is a string, e.g. name='depth'.")
         if not name:
             raise SpaceError(
                 f"tune.{kind}(...) has no name: pass it as a keyword argument, assign it to a "
@@ -117,6 +126,25 @@ class Tune:
             trial.params.append(spec)
             return spec
         return spec.suggest(trial)
+
+
+def _real(value: Any) -> builtins.float | None:
+    """``value`` as a float if it is a real number (NumPy scalars and 0-d tensors too), else None."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (builtins.int, builtins.float)):
+        return None
+    return builtins.float(value)
+
+
+def _integer(value: Any) -> builtins.int | None:
+    """``value`` as an int if it is an integer (NumPy integers too, not bools), else None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
 
 
 def _kind(spec: Param) -> str:

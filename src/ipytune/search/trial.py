@@ -117,6 +117,8 @@ def to_score(value: Any) -> float:
     score = float(value)
     if math.isnan(score):
         raise BadObjective("the cell returned NaN")
+    if math.isinf(score):  # it would become the best score and be refitted
+        raise BadObjective(f"the cell returned {score} (infinite): return a finite score")
     return score
 
 

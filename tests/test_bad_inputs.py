@@ -1,0 +1,43 @@
+"""Bad input is one clear line, before anything runs or with the trials kept: never an internal traceback."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from tests.conftest import run
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("x = tune.int(1, 3, name=3)\nx", "name=3): a name is a string"),
+        ("x = tune.float(0, 1)\ntune.report('high', 0)\nx", "tune.report(value, step) takes a number"),
+        ("x = tune.float(0, 1)\ntune.report(x, 0.5)\nx", "an integer step"),
+    ],
+)
+def test_misused_declarations_are_one_line(ip: object, cell: str, message: str) -> None:
+    outcome = ip.run_cell(f"%%tune --method random --trials 3 --storage memory --quiet\n{cell}")  # type: ignore[attr-defined]
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert message in str(outcome.error_in_exec)
+    assert "\n" not in str(outcome.error_in_exec).strip()
+
+
+def test_report_takes_numpy_numbers(ip: object) -> None:
+    result = run(
+        ip,
+        "%%tune --method random --trials 2 --storage memory --quiet --prune median\n"
+        "import numpy as np\nx = tune.float(0, 1)\nfor step in np.arange(3):\n    tune.report(np.float32(x), step)\nx",
+    )
+    assert [t.intermediate_values for t in result.study.trials] == [  # type: ignore[attr-defined]
+        {0: pytest.approx(t.params["x"]), 1: pytest.approx(t.params["x"]), 2: pytest.approx(t.params["x"])}
+        for t in result.study.trials  # type: ignore[attr-defined]
+    ]
+
+
+@pytest.mark.parametrize("value", ["float('inf')", "-float('inf')"])
+def test_an_infinite_objective_fails_its_trial_and_is_never_the_best(ip: object, value: str) -> None:
+    result = run(ip, f"%%tune --method random --trials 3 --storage memory --quiet\nx = tune.int(1, 5)\n{value}")
+    assert (result.trials["state"] == "FAIL").all()  # type: ignore[attr-defined]
+    assert result.trials["fail_reason"].str.contains("infinite").all()  # type: ignore[attr-defined]
+    assert result.best_trial is None  # type: ignore[attr-defined]
