@@ -41,3 +41,29 @@ def test_an_infinite_objective_fails_its_trial_and_is_never_the_best(ip: object,
     assert (result.trials["state"] == "FAIL").all()  # type: ignore[attr-defined]
     assert result.trials["fail_reason"].str.contains("infinite").all()  # type: ignore[attr-defined]
     assert result.best_trial is None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("setup", "line", "message"),
+    [
+        (
+            "import numpy as np\nX, y = np.zeros((0, 3)), np.zeros(0)",
+            "%automl --data X y --trials 1 --quiet",
+            "X has 0 rows",
+        ),
+        (
+            "import numpy as np\nX, y = np.zeros((3, 3)), np.arange(3)",
+            "%automl --data X y --cv 5 --quiet",
+            "fewer than --cv 5",
+        ),
+        ("", "%trackio_show --port 99999", "--port 99999"),
+        ("", "%trackio_show --port 80", "--port 80"),
+    ],
+)
+def test_other_magics_misuse_is_one_line(ip: object, setup: str, line: str, message: str) -> None:
+    if setup:
+        run(ip, setup)
+    outcome = ip.run_cell(line)  # type: ignore[attr-defined]
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert message in str(outcome.error_in_exec)
+    assert "\n" not in str(outcome.error_in_exec).strip()

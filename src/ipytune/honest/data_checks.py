@@ -38,6 +38,11 @@ def check_data(X: Any, y: Any, task: str | None, cv: int) -> str:
     if task is not None and task not in TASKS:
         raise UsageError(f"--task {task!r} is not one of {', '.join(TASKS)}.")
     rows = X.shape[0] if hasattr(X, "shape") else len(X)  # sparse matrices have no len()
+    if rows < cv:
+        raise UsageError(
+            f"X has {rows} rows, fewer than --cv {cv} folds: %automl needs at least one row per fold "
+            f"(and many more to learn anything)."
+        )
     values = np.asarray(y)
     if values.ndim == 2 and values.shape[1] == 1:
         values = values.ravel()

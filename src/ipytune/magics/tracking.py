@@ -58,6 +58,8 @@ class TrackingMagics(Magics):
     def trackio_show(self, line: str) -> Any:
         """Open trackio's dashboard on this machine only (127.0.0.1, never a public share link)."""
         args = parse_argstring(self.trackio_show, line)
+        if args.port is not None and not 1024 <= args.port <= 65535:
+            raise UsageError(f"--port {args.port}: choose a free port from 1024 to 65535 (default: trackio's).")
         self._stop_dashboard()
         if args.stop:
             return None
