@@ -10,7 +10,7 @@ as ``defaults`` (see :mod:`ipytune.magics.defaults`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -33,7 +33,7 @@ class TuneOptions:
     direction: str
     seed: int | None
     study: str | None
-    storage: str | None
+    storage: str | None = field(repr=False)  # a URL may hold a password: never in a repr
     refit: bool
     data: tuple[str, str] | None
     cv: int
@@ -149,7 +149,7 @@ class AutoMLOptions:
     study: str | None
     project: str | None
     track: bool
-    storage: str | None
+    storage: str | None = field(repr=False)  # a URL may hold a password: never in a repr
     quiet: bool
 
     def tracking(self, project: str) -> TrackSettings | None:

@@ -133,12 +133,15 @@ class FlushedJournalFileBackend(JournalFileBackend):
         self._junk_tail = False  # ... and it was left alone: it does not look like a journal record
         stat = os.stat(file_path)
         self._identity = (stat.st_dev, stat.st_ino)
+        self._head = b""  # the file's first bytes (a worker's uuid): tell it from a new file at the same path
 
     def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
         number = log_number_from if log_number_from in self._read_to else 0
         offset, line_number = self._read_to[number]
         with open(self._flush_path, "rb") as f:
             size = os.fstat(f.fileno()).st_size  # what is appended from now on is read next time
+            if offset == 0 and not self._head:
+                self._head = f.read(256)
             f.seek(offset)
             for line in f:
                 end = offset + len(line)
@@ -254,7 +257,10 @@ class FlushedJournalFileBackend(JournalFileBackend):
         except OSError:
             return False
         read_to = self._read_to[self._records][0]
-        return (stat.st_dev, stat.st_ino) == self._identity and stat.st_size >= read_to
+        if (stat.st_dev, stat.st_ino) != self._identity or stat.st_size < read_to:
+            return False
+        with open(self._flush_path, "rb") as f:  # the same inode may be a new file: is its start ours?
+            return f.read(len(self._head)) == self._head
 
 
 _RECORD_START = b'{"op_code":'  # how every journal record starts (JournalStorage._write_log)
