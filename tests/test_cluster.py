@@ -7,17 +7,21 @@ killed with SIGKILL. Heartbeats are short here (1 s, stale after 2 s).
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import optuna
 import pytest
 from optuna.trial import TrialState
 
 from ipytune.search.storage import Heartbeat, check_shared_storage, open_storage
+from tests.conftest import run
 
 FAST = Heartbeat(interval=1, grace=2, retries=3)
 
@@ -100,3 +104,157 @@ def test_a_storage_only_this_machine_reaches_is_refused_for_a_cluster(spec: str 
 def test_a_database_url_is_a_storage_every_worker_reaches() -> None:
     check_shared_storage("postgresql://u@db.example/x")
     check_shared_storage("mysql+pymysql://u@db.example/x")
+
+
+# -- %%tune --cluster on a LocalCluster ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Any]:
+    """Two Dask worker processes (one thread each) on 127.0.0.1, shared by this module's tests."""
+    distributed = pytest.importorskip("distributed")
+    local = distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, host="127.0.0.1"
+    )
+    client = distributed.Client(local, set_as_default=False)
+    yield client
+    client.close()
+    local.close()
+
+
+@pytest.fixture
+def fast_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipytune.search.transports.dask as transport
+
+    monkeypatch.setattr(transport, "HEARTBEAT", FAST)
+
+
+def ready(client: Any) -> dict[str, int]:
+    """Both workers up (a killed one is restarted by its nanny); their process ids by address."""
+    client.wait_for_workers(2, timeout=60)
+    pids: dict[str, int] = client.run(os.getpid)
+    return pids
+
+
+def tune_line(cluster: str, storage: str, study: str, rest: str) -> str:
+    return f"%%tune --cluster {cluster} --storage {storage} --study {study} --quiet --no-track --no-refit {rest}\n"
+
+
+def owners(study: optuna.Study) -> set[int]:
+    return {t.system_attrs["ipytune:owner"]["pid"] for t in study.trials}
+
+
+def test_random_search_of_40_trials_on_2_dask_workers_runs_40_distinct_configurations(
+    ip: Any, cluster: Any, postgres_url: str
+) -> None:
+    pids = ready(cluster)
+    ip.user_ns["client"] = cluster
+    name = fresh("random")
+    cell = "x = tune.float(0, 1)\ny = tune.int(0, 10**6)\nx + y"
+
+    result = run(ip, tune_line("client", postgres_url, name, "--method random --trials 40 --seed 0") + cell)
+
+    study = optuna.load_study(study_name=name, storage=postgres_url)
+    configurations = {(t.params["x"], t.params["y"]) for t in study.trials}
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 40
+    assert len(configurations) == 40
+    assert owners(study) == set(pids.values())  # both workers ran trials
+    assert (result.trials_run, result.stop_reason) == (40, "completed")
+
+
+def test_a_grid_of_24_points_on_2_dask_workers_by_scheduler_address_runs_each_point_once(
+    ip: Any, cluster: Any, postgres_url: str
+) -> None:
+    ready(cluster)
+    name = fresh("grid")
+    cell = "a = tune.int(0, 5)\nb = tune.choice(['p', 'q', 'r', 's'])\na * 10 + 'pqrs'.index(b)"
+
+    result = run(ip, tune_line(cluster.scheduler.address, postgres_url, name, "--method grid") + cell)
+
+    study = optuna.load_study(study_name=name, storage=postgres_url)
+    points = sorted((t.params["a"], t.params["b"]) for t in study.trials if t.state == TrialState.COMPLETE)
+    assert points == sorted((a, b) for a in range(6) for b in "pqrs")
+    assert len(study.trials) == 24
+    assert result.best_value == 53
+
+
+def test_cluster_with_the_default_journal_storage_is_one_line_naming_the_fix(ip: Any) -> None:
+    from IPython.core.error import UsageError
+
+    outcome = ip.run_cell("%%tune --cluster tcp://127.0.0.1:8786 --trials 2\nx = tune.int(0, 3)\nx")
+
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert str(outcome.error_in_exec) == (
+        "--cluster runs trials on other machines, but the journal file .ipytune/studies.journal is on this "
+        "machine only (the default): add --storage postgresql://user@host/db (any database every worker reaches)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("cluster_flag", "message"),
+    [
+        ("nosuchclient", "--cluster nosuchclient: the notebook has no variable 'nosuchclient'"),
+        ("not_a_client", "--cluster not_a_client: 'not_a_client' is a int, not a dask.distributed.Client"),
+        ("tcp://127.0.0.1:9", "--cluster tcp://127.0.0.1:9: no Dask scheduler answers there"),
+        ("tcp://127.0.0.1:9 --n-jobs 2", "--cluster and --n-jobs do not combine"),
+    ],
+)
+def test_cluster_misuse_is_one_line(
+    ip: Any, postgres_url: str, cluster_flag: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from IPython.core.error import UsageError
+
+    import ipytune.search.transports.dask as transport
+
+    monkeypatch.setattr(transport, "CONNECT_TIMEOUT_S", 1)
+    ip.user_ns["not_a_client"] = 3
+    outcome = ip.run_cell(f"%%tune --cluster {cluster_flag} --storage {postgres_url} --trials 2\nx = tune.int(0, 3)\nx")
+
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert str(outcome.error_in_exec).startswith(message)
+    assert "\n" not in str(outcome.error_in_exec)
+
+
+def test_a_dask_worker_killed_mid_trial_has_its_trial_failed_by_the_heartbeat_and_run_again(
+    ip: Any, cluster: Any, postgres_url: str, fast_heartbeat: None
+) -> None:
+    import threading
+
+    pids = ready(cluster)
+    ip.user_ns["client"] = cluster
+    victim = min(pids.values())
+    name = fresh("killed")
+    killed: list[int] = []  # the number of the trial that was running in the killed worker
+
+    def kill_mid_trial() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            time.sleep(0.05)
+            try:
+                running = optuna.load_study(study_name=name, storage=postgres_url).get_trials(
+                    deepcopy=False, states=(TrialState.RUNNING,)
+                )
+            except KeyError:  # the study is not created yet
+                continue
+            for trial in running:
+                if trial.system_attrs.get("ipytune:owner", {}).get("pid") == victim and trial.params:
+                    os.kill(victim, signal.SIGKILL)
+                    killed.append(trial.number)
+                    return
+
+    killer = threading.Thread(target=kill_mid_trial)
+    killer.start()
+    cell = "import time\nx = tune.float(0, 1)\ntime.sleep(0.3)\nx"
+    try:
+        result = run(ip, tune_line("client", postgres_url, name, "--method random --trials 16 --seed 0") + cell)
+    finally:
+        ip.user_ns.pop("client", None)
+        killer.join()
+
+    study = optuna.load_study(study_name=name, storage=postgres_url)
+    (number,) = killed
+    dead = study.trials[number]
+    (again,) = [t for t in study.trials if t.system_attrs.get("failed_trial") == number]  # Optuna's retry
+    assert dead.state == TrialState.FAIL
+    assert (again.state, again.params) == (TrialState.COMPLETE, dead.params)
+    states = [t.state for t in study.trials]
+    assert (states.count(TrialState.COMPLETE), states.count(TrialState.FAIL), len(states)) == (16, 1, 17)
+    assert result.stop_reason == "completed"
