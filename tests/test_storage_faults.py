@@ -215,6 +215,33 @@ def test_removing_the_storage_folder_between_cells_starts_a_new_journal(ip: Any,
     assert [len(v) for v in plain_optuna_values(tmp_path / JOURNAL).values()] == [3]
 
 
+@pytest.mark.parametrize("removed", [".ipytune", "studies.journal"])
+def test_the_journal_removed_during_a_search_is_one_line_then_the_next_cell_works(
+    ip: Any, tmp_path: Path, removed: str
+) -> None:
+    ip.user_ns["trials_run"] = []
+    cell = (
+        "%%tune --study s --trials 4 --quiet --no-track\n"
+        "import shutil\n"
+        "x = tune.float(0, 1)\n"
+        "trials_run.append(x)\n"
+        "if len(trials_run) == 2:\n"
+        f"    shutil.rmtree('.ipytune') if {removed!r} == '.ipytune' else os.remove('.ipytune/studies.journal')\n"
+        "x"
+    )
+
+    run(ip, "import os")
+    with pytest.raises(UsageError) as raised:
+        run(ip, cell)
+    result: Any = run(ip, f"%%tune --study s --trials 2 --quiet --no-track\n{TRIVIAL}")
+
+    assert str(raised.value) == (
+        f"{tmp_path / JOURNAL} was removed while the search ran: this search stopped there. "
+        f"Run the cell again to start a new journal."
+    )
+    assert len(result.study.trials) == 2
+
+
 def test_a_journal_replaced_between_cells_is_read_anew(ip: Any, tmp_path: Path) -> None:
     run(ip, f"%%tune --study s --trials 2 --quiet --no-track\n{TRIVIAL}")
     other = tmp_path / "other"
@@ -250,7 +277,7 @@ RACE = textwrap.dedent(
 
 
 def test_processes_opening_a_new_sqlite_storage_at_once_all_open_it(tmp_path: Path) -> None:
-    processes, rounds = 4, 4
+    processes, rounds = 3, 4
     for n in range(rounds):
         folder = tmp_path / f"round-{n}"
         folder.mkdir()

@@ -41,6 +41,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 import optuna
+from IPython.core.error import UsageError
 from optuna.storages import JournalStorage
 from optuna.storages.journal import BaseJournalBackend, JournalFileBackend, JournalFileSymlinkLock
 from optuna.storages.journal._storage import JournalOperation
@@ -138,8 +139,14 @@ class FlushedJournalFileBackend(JournalFileBackend):
     def read_logs(self, log_number_from: int) -> Generator[dict[str, Any], None, None]:
         number = log_number_from if log_number_from in self._read_to else 0
         offset, line_number = self._read_to[number]
-        with open(self._flush_path, "rb") as f:
+        try:
+            f = open(self._flush_path, "rb")  # noqa: SIM115 - closed by the with below
+        except FileNotFoundError:
+            raise self._removed() from None
+        with f:
             size = os.fstat(f.fileno()).st_size  # what is appended from now on is read next time
+            if size < offset:  # removed and written anew: what this process read is gone
+                raise self._removed()
             if offset == 0 and not self._head:
                 self._head = f.read(256)
             f.seek(offset)
@@ -182,7 +189,12 @@ class FlushedJournalFileBackend(JournalFileBackend):
 
     def append_logs(self, logs: list[dict[str, Any]]) -> None:
         data = "".join(json.dumps(log, separators=(",", ":")) + "\n" for log in logs).encode("utf-8")
-        self._flush_lock.acquire()
+        try:
+            self._flush_lock.acquire()
+        except (OSError, RuntimeError):  # Optuna's lock fails so when the folder is gone
+            if not os.path.isdir(os.path.dirname(os.path.abspath(self._flush_path))):
+                raise self._removed() from None
+            raise
         try:
             if self._cut_tail:  # never write after a line without its newline
                 self._cut_last_line()
@@ -197,6 +209,12 @@ class FlushedJournalFileBackend(JournalFileBackend):
                     raise
         finally:
             self._flush_lock.release()
+
+    def _removed(self) -> UsageError:
+        return UsageError(
+            f"{self._flush_path} was removed while the search ran: this search stopped there. "
+            f"Run the cell again to start a new journal."
+        )
 
     def repair_tail(self) -> None:
         """Cut off a last line without its newline, under the journal's lock (see :func:`open_journal`)."""
