@@ -39,6 +39,18 @@ TUNE_ARGUMENTS = [
     argument("--trials", type=int, default=None, help="Trials to run now (default: 20; grid: the whole grid)."),
     argument("--timeout", type=float, default=None, help="Stop starting new trials after this many seconds."),
     argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="Run the trials in N worker processes on this machine (-1: one per core), warm across cells.",
+    ),
+    argument(
+        "--threads",
+        action="store_true",
+        help="With --n-jobs: N threads instead of processes (for objectives that release the GIL).",
+    ),
+    argument(
         "--maximize", dest="direction", action="store_const", const="maximize", help="Maximise the objective (default)."
     ),
     argument("--minimize", dest="direction", action="store_const", const="minimize", help="Minimise the objective."),

@@ -20,6 +20,7 @@ from ipytune.magics.arguments import tune_arguments
 from ipytune.search.settings import METHODS, Method, Pruner, Scoring, SearchSettings, check_method
 
 if TYPE_CHECKING:
+    from ipytune.search.engine import Transport
     from ipytune.tracking.observer import TrackSettings
 
 
@@ -46,6 +47,8 @@ class TuneOptions:
     repeats: int = 1
     seeds: tuple[int, ...] | None = None
     deterministic: bool = False
+    n_jobs: int | None = None  # --n-jobs: trials in worker processes (threads with --threads) on this machine
+    threads: bool = False
     track: bool = True
     project: str | None = None
     metric_name: str = "objective"
@@ -73,6 +76,14 @@ class TuneOptions:
             scoring=Scoring(data=self.data, cv=self.cv, scoring=self.scoring),
             prune=self.prune,
         )
+
+    def transport(self) -> Transport | None:
+        """Where the trials run: None for one after another in the kernel; --n-jobs: worker processes or threads."""
+        if self.n_jobs is None:
+            return None
+        from ipytune.search.transports.processes import LocalTransport
+
+        return LocalTransport(self.n_jobs, threads=self.threads)
 
     def tracking(self, method: str | None = None, project: str | None = None) -> TrackSettings | None:
         """The tracker's settings (None with --no-track); ``method``/``project`` for one search of several."""
@@ -120,6 +131,8 @@ def parse_tune_line(
         repeats=args.repeats if args.repeats is not None else 1,
         seeds=_seeds(args.seeds),
         deterministic=args.deterministic,
+        n_jobs=args.n_jobs,
+        threads=args.threads,
         track=defaults.get("track", True) if args.track is None else args.track,
         project=args.project,
         metric_name=args.metric_name or "objective",
@@ -127,6 +140,7 @@ def parse_tune_line(
     _validate_seeds(options)
     options.settings()  # every search setting is checked where it is made
     _validate_honest(options)
+    _validate_parallel(options)
     check_tracking(options.project, options.metric_name)
     return options
 
@@ -254,6 +268,24 @@ def _validate_honest(options: TuneOptions) -> None:
         raise UsageError(f"--repeats {options.repeats}: run at least 1 repetition.")
     if options.repeats > 1 and options.compare is None:
         raise UsageError("--repeats goes with --compare (it repeats each method's search); drop it or add --compare.")
+
+
+def _validate_parallel(options: TuneOptions) -> None:
+    """--n-jobs / --threads."""
+    if options.threads and options.n_jobs is None:
+        raise UsageError("--threads goes with --n-jobs N (N threads instead of N worker processes): add --n-jobs.")
+    if options.n_jobs is None:
+        return
+    if options.n_jobs == 0:
+        raise UsageError("--n-jobs 0: give a number of workers (N >= 1, or -1 for one per core).")
+    if options.compare is not None or options.nested is not None:
+        raise UsageError(
+            "--n-jobs does not combine with --compare or --nested yet: run a single search with --n-jobs, or drop it."
+        )
+    if not options.threads and (options.storage or "").strip() == "memory":
+        from ipytune.search.transports import MEMORY_STORAGE
+
+        raise UsageError(MEMORY_STORAGE)
 
 
 def _seeds(text: str | None) -> tuple[int, ...] | None:

@@ -53,6 +53,7 @@ class TuneMagics(SearchMagics):
             shell.user_ns,
             options.settings(),
             search_observers(shell, options.method, options.quiet, options.tracking()),
+            transport=options.transport(),
         )
         result = search.run()
         tune_api.last = result
