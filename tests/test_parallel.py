@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import _thread
 import os
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -28,8 +27,11 @@ from ipytune.search.samplers.grid import GRID_ID
 from ipytune.search.settings import SearchSettings
 from ipytune.search.space import FloatParam
 from ipytune.search.storage import open_storage
-from ipytune.search.transports.processes import LocalTransport
+from ipytune.search.transports.driver import Driver
+from ipytune.search.transports.payload import ship
+from ipytune.search.transports.processes import LocalTransport, executor
 from ipytune.search.transports.samplers import PendingAwareGP
+from ipytune.search.transports.worker import run_worker
 from ipytune.tracking.runs import metric_history, runs
 from tests.conftest import run
 
@@ -82,40 +84,28 @@ def test_a_grid_on_two_workers_runs_each_point_once_then_refits_in_the_kernel(wa
     assert warm.user_ns["x"] == 4  # the refit ran the cell in the notebook with the best point
 
 
+def join_grid(spec: str) -> int:
+    """A plain single-process grid search on study "joined" (run in a process of the warm pool)."""
+    program = parse_cell(GRID_CELL.replace("0.005", "0.02"))
+    settings = SearchSettings(method="grid", study_name="joined", storage=spec, seed=0)
+    Search(program, {"tune": tune, "time": time}, settings).run()
+    return os.getpid()
+
+
 @pytest.mark.parametrize("storage", ["journal", "sqlite"])
-def test_two_processes_joining_one_grid_study_run_each_point_once(tmp_path, storage):
+def test_two_processes_joining_one_grid_study_run_each_point_once(warm, tmp_path, storage):
     spec = str(tmp_path / "joined.journal") if storage == "journal" else f"sqlite:///{tmp_path / 'joined.db'}"
-    script = textwrap.dedent(
-        f"""
-        import pathlib, sys, time
-        from ipytune.search.cell import parse_cell
-        from ipytune.search.declarations import tune
-        from ipytune.search.engine import Search
-        from ipytune.search.settings import SearchSettings
-        program = parse_cell({GRID_CELL.replace("0.005", "0.03")!r})
-        settings = SearchSettings(method="grid", study_name="joined", storage={spec!r}, seed=0)
-        search = Search(program, {{"tune": tune, "time": time}}, settings)
-        search.prepare()
-        pathlib.Path(sys.argv[1]).touch()
-        while not pathlib.Path({str(tmp_path / "go")!r}).exists():
-            time.sleep(0.01)
-        search.run()
-        """
-    )
-    if storage == "sqlite":  # create the tables first: two processes creating them at once is another story
-        Search(
-            parse_cell(GRID_CELL), {"tune": tune}, SearchSettings(method="grid", study_name="joined", storage=spec)
-        ).prepare()
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"ready{i}")]) for i in range(2)]
-    deadline = time.monotonic() + 60
-    while not all((tmp_path / f"ready{i}").exists() for i in range(2)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (tmp_path / "go").touch()
-    assert [p.wait(timeout=60) for p in procs] == [0, 0]
+    settings = SearchSettings(method="grid", study_name="joined", storage=spec)
+    Search(parse_cell(GRID_CELL), {"tune": tune}, settings).prepare()  # the study (and SQLite's tables) first
+
+    pool = executor(2)
+    futures = [pool.submit(join_grid, spec) for _ in range(2)]
+    pids = {future.result(timeout=120) for future in futures}
 
     trials = study_of("joined", spec).get_trials()
     owners = Counter(t.system_attrs[OWNER]["pid"] for t in trials if t.state == TrialState.COMPLETE)
-    assert len(owners) == 2  # both processes ran points
+    assert set(owners) == pids
+    assert len(pids) == 2  # two processes ran points of the one grid
     assert set(points(trials).values()) == {1}
     assert len(points(trials)) == GRID_POINTS
 
@@ -208,6 +198,22 @@ def test_threads_on_request_share_the_kernel_even_in_memory(warm):
     assert {t.system_attrs[OWNER]["pid"] for t in result.study.get_trials()} == {os.getpid()}
 
 
+def test_a_worker_process_prints_nothing_into_the_cell(warm, capfd):
+    """The loop as a worker process runs it (isolated), here in a thread so that its output can be read."""
+    study = "silent"
+    program = parse_cell("x = tune.int(1, 3)\nprint('printed by the cell')\nx")
+    search_ = Search(program, warm.user_ns, SearchSettings(method="grid", study_name=study))
+    search_.prepare()
+    job = Driver(search_, search_.study).make_jobs(1, ship(program, warm.user_ns), 3, isolated=True)[0]
+
+    with ThreadPoolExecutor(1) as pool:
+        report = pool.submit(run_worker, job).result()
+
+    assert len(report.trials) == 3
+    printed = capfd.readouterr()
+    assert printed.out + printed.err == ""
+
+
 # -- misuse is one line -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("line", "message"),
@@ -271,8 +277,9 @@ def test_a_worker_exception_shows_the_users_traceback_and_one_line(warm, capsys)
     assert [t.user_attrs["fail_reason"] for t in failed] == ["ValueError: bad x 3"]
 
 
-def interrupt_when(study: str, complete: int) -> threading.Thread:
-    """Ctrl-C (a real KeyboardInterrupt in the main thread) once ``complete`` trials of ``study`` finished."""
+def interrupt_when(study: str, complete: int, slow: Path) -> threading.Thread:
+    """Once ``complete`` trials of ``study`` finished: trials turn slow (30 s), then a real Ctrl-C
+    (KeyboardInterrupt in the main thread) comes while the workers are in them."""
 
     def watch() -> None:
         deadline = time.monotonic() + 60
@@ -282,6 +289,9 @@ def interrupt_when(study: str, complete: int) -> threading.Thread:
             except KeyError:
                 done = []
             if len(done) >= complete:
+                slow.touch()
+                time.sleep(0.3)
+                watcher.interrupted = time.monotonic()  # type: ignore[attr-defined]
                 _thread.interrupt_main()
                 return
             time.sleep(0.02)
@@ -291,18 +301,26 @@ def interrupt_when(study: str, complete: int) -> threading.Thread:
     return watcher
 
 
-def test_ctrl_c_mid_run_leaves_nothing_running_keeps_finished_trials_and_resumes(warm):
-    cell = "x = tune.float(0, 1)\ntime.sleep(0.05)\nx"
-    watcher = interrupt_when("interrupted-par", complete=4)
-    result = search(warm, "--method random --trials 1000 --n-jobs 2 --study interrupted-par --no-track", cell)
+def test_ctrl_c_mid_run_interrupts_the_workers_keeps_finished_trials_and_resumes(warm, tmp_path):
+    slow = tmp_path / "slow"
+    warm.user_ns["slow"] = str(slow)
+    cell = "import os\nx = tune.float(0, 1)\ntime.sleep(30 if os.path.exists(slow) else 0.05)\nx"
+    line = "--method random --trials 1000 --n-jobs 2 --study interrupted-par --no-track"
+    watcher = interrupt_when("interrupted-par", complete=4, slow=slow)
+    result = search(warm, line, cell)
+    returned = time.monotonic()
     watcher.join()
 
-    states = Counter(t.state for t in study_of("interrupted-par").get_trials())
+    trials = study_of("interrupted-par").get_trials()
+    states = Counter(t.state for t in trials)
     assert result.stop_reason == "interrupted"
+    assert returned - watcher.interrupted < 2.5  # the workers' 30 s trials were interrupted, not waited for
     assert TrialState.RUNNING not in states
     assert 4 <= states[TrialState.COMPLETE] < 200
+    assert {t.user_attrs["fail_reason"] for t in trials if t.state == TrialState.FAIL} == {"interrupted"}
 
-    resumed = search(warm, "--method random --trials 3 --n-jobs 2 --study interrupted-par --no-track", cell)
+    slow.unlink()
+    resumed = search(warm, line.replace("1000", "3"), cell)
     after = Counter(t.state for t in resumed.study.get_trials())
     assert resumed.stop_reason == "completed"
     assert after[TrialState.COMPLETE] == states[TrialState.COMPLETE] + 3
