@@ -96,8 +96,17 @@ class LocalTransport:
 
 
 def executor(workers: int) -> Any:
-    """loky's reusable process pool with ``workers`` processes (started, or resized, on demand)."""
-    return _loky().get_reusable_executor(max_workers=workers, timeout=IDLE_TIMEOUT_S)
+    """loky's reusable process pool with at least ``workers`` processes (started, or grown, on demand).
+
+    It never shrinks here: ``--n-jobs 2`` after ``--n-jobs 4`` runs 2 jobs on the warm pool of 4
+    rather than stopping 2 workers that the next ``--n-jobs 4`` would start again, cold.
+    """
+    global _pool_size
+    _pool_size = max(workers, _pool_size)
+    return _loky().get_reusable_executor(max_workers=_pool_size, timeout=IDLE_TIMEOUT_S)
+
+
+_pool_size = 0
 
 
 def _loky() -> Any:
