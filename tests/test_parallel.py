@@ -159,6 +159,20 @@ def test_seeds_and_timeout_under_two_workers(warm):
     assert time.monotonic() - started < 15
 
 
+def test_catch_and_an_estimator_scored_on_data_under_two_workers(warm):
+    cell = "x = tune.int(1, 8)\nif x % 2:\n    raise RuntimeError(f'odd {x}')\nx"
+    result = search(warm, "--method grid --n-jobs 2 --catch --no-track", cell)
+    states = Counter(t.state for t in result.study.get_trials())
+    assert states == {TrialState.COMPLETE: 4, TrialState.FAIL: 4}
+
+    warm.run_cell("from sklearn.datasets import make_classification\nfrom sklearn.tree import DecisionTreeClassifier")
+    warm.run_cell("X, y = make_classification(n_samples=60, random_state=0)").raise_error()
+    cell = "DecisionTreeClassifier(max_depth=tune.int(1, 4), random_state=0)"
+    result = search(warm, "--method grid --n-jobs 2 --data X y --cv 3 --no-track", cell)
+    assert [t.state for t in result.study.get_trials()] == [TrialState.COMPLETE] * 4
+    assert all(len(t.user_attrs["cv_scores"]) == 3 for t in result.study.get_trials())
+
+
 def test_tracking_writes_one_run_per_finished_trial_from_the_kernel(warm, trackio_dir):
     cell = "x = tune.int(1, 1000)\ntune.log({'twice': x * 2})\ntune.log({'half': x / 2}, step=5)\nx"
     result = search(warm, "--method random --trials 6 --n-jobs 2 --seed 3 --study tracked-par", cell)
@@ -246,6 +260,12 @@ def test_a_cell_reading_an_unpicklable_global_is_one_line_and_nothing_runs(warm,
     assert shown in str(error)
     assert "\n" not in str(error)
     assert "unshippable" not in optuna.get_all_study_names(open_storage(None))  # not even the study was made
+
+
+def test_a_cell_with_magics_cannot_go_to_worker_processes(warm):
+    outcome = warm.run_cell("%%tune --n-jobs 2 --trials 2\nx = tune.int(1, 2)\n%time y = 1\nx")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "the cell uses IPython magics or get_ipython()" in str(outcome.error_in_exec)
 
 
 def test_names_assigned_by_the_cell_before_it_reads_them_do_not_travel(warm):

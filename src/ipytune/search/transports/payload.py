@@ -27,6 +27,7 @@ import linecache
 import marshal
 import pickle
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import CodeType
 from typing import Any
@@ -89,10 +90,14 @@ def cell_source(program: CellProgram) -> str:
     return "".join(linecache.getlines(program.filename))
 
 
-def ship(program: CellProgram, namespace: dict[str, Any], flag: str = "--n-jobs") -> Payload:
-    """Pickle the cell and its free names once; a name that cannot travel is one ``UsageError`` line."""
+def ship(program: CellProgram, namespace: dict[str, Any], flag: str = "--n-jobs", extra: Iterable[str] = ()) -> Payload:
+    """Pickle the cell and its free names once; a name that cannot travel is one ``UsageError`` line.
+
+    ``extra``: more names the trials read (``--data X y``: the engine scores an estimator on them).
+    """
     source = cell_source(program)
-    names = tuple(sorted(n for n in free_names(program, source) if n in namespace and n not in _NOT_SHIPPED))
+    wanted = free_names(program, source) | set(extra)
+    names = tuple(sorted(n for n in wanted if n in namespace and n not in _NOT_SHIPPED))
     values = {name: namespace[name] for name in names}
     try:
         pickled = _dumps(values)

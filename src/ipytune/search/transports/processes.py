@@ -70,7 +70,7 @@ class LocalTransport:
             return
         if storage_key(search.settings.storage) == "memory":
             raise UsageError(MEMORY_STORAGE)
-        self.payload = ship(search.program, search.namespace)
+        self.payload = ship(search.program, search.namespace, extra=search.settings.scoring.data or ())
 
     def run(self, search: Search, study: optuna.Study, total: int) -> None:
         if total <= 0:
