@@ -13,6 +13,8 @@ What is borrowed, and why:
 - ``Study._storage``: the study's storage, to read a finished trial back without a
   copy (:func:`fast_tell`) and to write a system attribute on a trial that a sampler
   only sees frozen (:func:`set_trial_system_attr`). Optuna's own samplers do the same.
+  :func:`set_trial_user_attr` writes the ``fail_reason`` of a trial this process does not
+  run (a dead process's trial, failed by :mod:`ipytune.search.recovery`).
 - ``Trial._trial_id`` / ``FrozenTrial._trial_id``: the key a storage knows a trial
   by (``number`` counts within one study). :func:`trial_id`.
 - ``JournalFileBackend`` and ``JournalFileSymlinkLock``: :class:`FlushedJournalFileBackend`
