@@ -116,7 +116,7 @@ def _make(key: str) -> Any:
         ) from None
     except OSError as error:
         raise UsageError(
-            f"--storage {key}: cannot use it ({error.strerror}): fix that, or pass another --storage."
+            f"--storage {key}: cannot write there ({error.strerror}): fix that, or pass another --storage."
         ) from None
     except Exception as error:  # a line that reads as a record but is not one Optuna can apply
         raise UsageError(
