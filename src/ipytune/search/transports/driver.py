@@ -95,10 +95,18 @@ class Driver:
 
     # -- while the workers run ------------------------------------------------------------------------
     def drive(
-        self, futures: Futures, interrupt: Callable[[list[FrozenTrial]], None] | None = None
+        self,
+        futures: Futures,
+        interrupt: Callable[[list[FrozenTrial]], None] | None = None,
+        interrupted: bool = False,
     ) -> list[WorkerReport]:
-        """Watch the study until every worker is done; then say how the search ended (see the module)."""
+        """Watch the study until every worker is done; then say how the search ended (see the module).
+
+        ``interrupted``: a Ctrl-C came while the jobs were being submitted (``futures`` are those that were).
+        """
         try:
+            if interrupted:
+                raise KeyboardInterrupt
             while True:
                 done = _wait(futures, POLL_S)
                 self.poll()

@@ -29,7 +29,7 @@ from ipytune.search.storage import storage_key
 from ipytune.search.transports import MEMORY_STORAGE
 from ipytune.search.transports.driver import Driver
 from ipytune.search.transports.payload import LocalPayload, Payload, cell_source, ship
-from ipytune.search.transports.worker import run_worker
+from ipytune.search.transports.worker import WorkerJob, run_worker
 
 if TYPE_CHECKING:
     import optuna
@@ -85,14 +85,30 @@ class LocalTransport:
         if self.threads:
             from concurrent.futures import ThreadPoolExecutor
 
+            if search.settings.run_seeds:  # import what seeding imports, once: two threads importing
+                from ipytune.seeding import installed_torch, numpy_random  # torch at once see it half-made
+
+                numpy_random()
+                installed_torch()
+
             pool = ThreadPoolExecutor(len(jobs), thread_name_prefix="ipytune-worker")
             try:
-                driver.drive([pool.submit(run_worker, job) for job in jobs])
+                _submit_and_drive(driver, pool, jobs, None)
             finally:  # after a Ctrl-C a thread may still finish its trial: it is not waited for
                 pool.shutdown(wait=False, cancel_futures=True)
             return
-        futures = [executor(self.workers).submit(run_worker, job) for job in jobs]
-        driver.drive(futures, interrupt=_interrupt_workers)
+        _submit_and_drive(driver, executor(self.workers), jobs, _interrupt_workers)
+
+
+def _submit_and_drive(driver: Driver, pool: Any, jobs: list[WorkerJob], interrupt: Any) -> None:
+    futures: list[Any] = []
+    try:
+        for job in jobs:
+            futures.append(pool.submit(run_worker, job))
+    except KeyboardInterrupt:  # the workers already started must stop too
+        driver.drive(futures, interrupt, interrupted=True)
+        return
+    driver.drive(futures, interrupt)
 
 
 def executor(workers: int) -> Any:
