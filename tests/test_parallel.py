@@ -262,6 +262,19 @@ def test_a_cell_reading_an_unpicklable_global_is_one_line_and_nothing_runs(warm,
     assert "unshippable" not in optuna.get_all_study_names(open_storage(None))  # not even the study was made
 
 
+def test_a_cuda_tensor_is_refused_even_inside_a_container(warm):
+    """Pickling would copy it to the CPU and re-create it on the workers' GPU: one line instead.
+    (A stand-in: the check reads the type's module and ``is_cuda``; no GPU here.)"""
+    warm.run_cell(
+        "class Tensor:\n    __module__ = 'torch'\n    is_cuda = True\n    device = 'cuda:0'\nweights = {'w': Tensor()}"
+    ).raise_error()
+    outcome = warm.run_cell("%%tune --n-jobs 2 --trials 2\nx = tune.int(1, 2)\nlen(weights) + x")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "variable 'weights' (dict) cannot be sent to the worker processes (it holds a CUDA tensor on cuda:0" in str(
+        outcome.error_in_exec
+    )
+
+
 def test_a_cell_with_magics_cannot_go_to_worker_processes(warm):
     outcome = warm.run_cell("%%tune --n-jobs 2 --trials 2\nx = tune.int(1, 2)\n%time y = 1\nx")
     assert isinstance(outcome.error_in_exec, UsageError)
