@@ -97,3 +97,9 @@ def test_a_notebook_kernel_is_recognised_by_type_not_by_name() -> None:
 
     assert in_kernel(object.__new__(ColabLikeShell))
     assert not in_kernel(object.__new__(InteractiveShell))
+
+
+def test_settings_never_show_the_storage_url() -> None:
+    settings = SearchSettings(storage="postgresql://user:secret@127.0.0.1/db")
+    assert "secret" not in repr(settings)
+    assert settings.storage == "postgresql://user:secret@127.0.0.1/db"

@@ -76,7 +76,7 @@ class SearchSettings:
     direction: Direction = "maximize"
     seed: int | None = None
     study_name: str | None = None
-    storage: str | None = None
+    storage: str | None = field(default=None, repr=False)  # a URL may hold a password: never shown
     catch: bool = False
     scoring: Scoring = field(default_factory=Scoring)
     prune: Pruner = "none"
