@@ -101,13 +101,17 @@ def ship(program: CellProgram, namespace: dict[str, Any], flag: str = "--n-jobs"
     values = {name: namespace[name] for name in names}
     try:
         pickled = _dumps(values)
-    except Exception:
+    except Exception as together:
         for name in names:  # which one: pickle them one by one
             try:
                 _dumps(namespace[name])
             except Exception as error:
                 raise UsageError(_cannot_ship(name, namespace[name], error, flag)) from None
-        raise
+        reason = " ".join(f"{type(together).__name__}: {together}".split())[:160]
+        raise UsageError(
+            f"{flag}: the names the cell reads ({', '.join(names)}) cannot be sent to the worker processes "
+            f"together ({reason}); run this search without {flag}."
+        ) from None
     slim = CellProgram(filename=program.filename, body=program.body, objective=program.objective)
     return Payload(
         key=uuid.uuid4().hex,
