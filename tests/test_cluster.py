@@ -139,7 +139,8 @@ def tune_line(cluster: str, storage: str, study: str, rest: str) -> str:
 
 
 def owners(study: optuna.Study) -> set[int]:
-    return {t.system_attrs["ipytune:owner"]["pid"] for t in study.trials}
+    """The processes that ran the study's finished trials."""
+    return {t.system_attrs["ipytune:owner"]["pid"] for t in study.trials if t.state == TrialState.COMPLETE}
 
 
 def test_random_search_of_40_trials_on_2_dask_workers_runs_40_distinct_configurations(
@@ -258,3 +259,67 @@ def test_a_dask_worker_killed_mid_trial_has_its_trial_failed_by_the_heartbeat_an
     states = [t.state for t in study.trials]
     assert (states.count(TrialState.COMPLETE), states.count(TrialState.FAIL), len(states)) == (16, 1, 17)
     assert result.stop_reason == "completed"
+
+
+GRID_24 = (
+    "import time\na = tune.int(0, 5)\nb = tune.choice(['p', 'q', 'r', 's'])\ntime.sleep(0.02)\na * 10 + 'pqrs'.index(b)"
+)
+
+JOIN = """
+import pathlib, sys, time
+from ipytune.search.cell import parse_cell
+from ipytune.search.declarations import tune
+from ipytune.search.engine import Search
+from ipytune.search.settings import SearchSettings
+url, name, ready, go = sys.argv[1:]
+settings = SearchSettings(method="grid", study_name=name, storage=url, seed=0)
+search = Search(parse_cell({cell!r}), {{"tune": tune}}, settings)
+search.prepare()
+pathlib.Path(ready).touch()
+while not pathlib.Path(go).exists():
+    time.sleep(0.01)
+print(search.run().trials_run)
+"""
+
+
+def test_a_grid_of_24_points_run_by_2_processes_on_one_postgresql_study_runs_each_point_once(
+    tmp_path: Any, postgres_url: str
+) -> None:
+    """Any process that runs the same cell with the same --study and --storage joins the search (DESIGN §3)."""
+    name, go = fresh("joined"), tmp_path / "go"
+    script = JOIN.format(cell=GRID_24)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, postgres_url, name, str(tmp_path / f"ready{i}"), str(go)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"ready{i}").exists() for i in range(2)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    go.touch()
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+
+    assert [p.returncode for p in procs] == [0, 0]
+    study = optuna.load_study(study_name=name, storage=postgres_url)
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    points = sorted((t.params["a"], t.params["b"]) for t in done)
+    assert points == sorted((a, b) for a in range(6) for b in "pqrs")  # each point once
+    assert len(owners(study)) == 2  # both processes ran points
+    assert sum(int(out.split()[-1]) for out in outputs) >= 24
+
+
+def test_dask_is_imported_only_when_cluster_is_used() -> None:
+    probe = (
+        "import sys\n"
+        "from IPython.testing.globalipapp import get_ipython\n"
+        "ip = get_ipython()\n"
+        "ip.run_line_magic('load_ext', 'ipytune')\n"
+        "ip.run_cell('%%tune --trials 2 --storage memory --quiet --no-track\\nx = tune.int(0, 3)\\nx').raise_error()\n"
+        "print(sorted(m for m in ('dask', 'distributed') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+
+    assert out.strip().splitlines()[-1] == "[]"

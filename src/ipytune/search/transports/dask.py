@@ -167,17 +167,19 @@ def work(job: WorkerJob, heartbeat: Heartbeat) -> WorkerReport:
     a re-run of a dead worker's trial (``failed_trial`` in its system attrs, set by Optuna's
     retry callback) for no one. So this task, run again by Dask after its worker died, runs
     only what is left of the share, and a worker that ran a re-run within its share runs one
-    more. When its share is done it stays while trials of the run are still RUNNING: one whose
-    worker died stops beating, is failed after the grace period (here, if no one else does
-    it) and queued again, and this worker runs it.
+    more. When its share is done it stays, up to a grace period and two beats, while trials of
+    the run are still RUNNING: one whose worker died stops beating, is failed after the grace
+    period (here, if no one else does it) and queued again, and this worker runs it.
     """
     storage = open_storage(job.storage, heartbeat)  # run_worker's open_storage(job.storage) returns it
     study_id = storage.get_study_id_from_name(job.study_name)
     report = WorkerReport(job.worker_index, "", 0, stop="quota")
+    waited = 0.0  # seconds spent waiting on others' RUNNING trials since this worker last ran one
     while report.stop == "quota" and stop_key(job.run) not in storage.get_study_system_attrs(study_id):
         left = None if job.quota is None else job.quota - _share_done(storage, study_id, job)
         if (left is None and not report.pid) or (left is not None and left > 0):
             _merge(report, run_worker(replace(job, quota=left)))
+            waited = 0.0
             continue
         waiting, running = _leftovers(storage, study_id, job.run)
         if waiting:  # a dead worker's trial, queued again: run it (ask takes WAITING trials first)
@@ -188,11 +190,17 @@ def work(job: WorkerJob, heartbeat: Heartbeat) -> WorkerReport:
                 waiting = _leftovers(storage, study_id, job.run)[0]
                 if waiting:
                     _merge(report, run_worker(replace(job, quota=waiting)))
-        elif running:  # another worker's last trial, or a dead worker's (failed once its beats are stale)
+        elif running and waited < heartbeat.grace + 2 * heartbeat.interval:
+            # Another worker's last trial, or a dead worker's, failed once its beats are stale. Not for
+            # ever: a long trial of a live worker is that worker's to finish, and a dead worker's task,
+            # which Dask runs again, waits for its own dead trial.
             time.sleep(WAIT_S)
+            waited += WAIT_S
             storage.fail_stale_trials(study_id, throttle=heartbeat.interval)
+            continue
         else:
             break
+        waited = 0.0
     return report
 
 
