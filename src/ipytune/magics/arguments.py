@@ -74,6 +74,13 @@ TUNE_ARGUMENTS = [
     argument("--study", default=None, help="Study name; re-running with the same name resumes the study."),
     SHARED["storage"],
     argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS|CLIENT",
+        help="Run the trials on a Dask cluster: a scheduler address (tcp://host:8786) or the name of a "
+        "dask.distributed.Client; needs --storage postgresql://... (pip install 'ipytune[cluster]').",
+    ),
+    argument(
         "--refit",
         dest="refit",
         action="store_const",

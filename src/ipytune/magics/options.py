@@ -52,6 +52,7 @@ class TuneOptions:
     track: bool = True
     project: str | None = None
     metric_name: str = "objective"
+    cluster: str | None = None  # --cluster: a Dask scheduler address or a Client's name in the notebook
 
     @property
     def sampler_seed(self) -> int | None:
@@ -136,7 +137,9 @@ def parse_tune_line(
         track=defaults.get("track", True) if args.track is None else args.track,
         project=args.project,
         metric_name=args.metric_name or "objective",
+        cluster=args.cluster,
     )
+    _validate_cluster(options)
     _validate_seeds(options)
     options.settings()  # every search setting is checked where it is made
     _validate_honest(options)
@@ -268,6 +271,21 @@ def _validate_honest(options: TuneOptions) -> None:
         raise UsageError(f"--repeats {options.repeats}: run at least 1 repetition.")
     if options.repeats > 1 and options.compare is None:
         raise UsageError("--repeats goes with --compare (it repeats each method's search); drop it or add --compare.")
+
+
+def _validate_cluster(options: TuneOptions) -> None:
+    """--cluster: one search, on a storage every Dask worker reaches."""
+    if options.cluster is None:
+        return
+    if not options.cluster.strip():
+        raise UsageError("--cluster needs a scheduler address (tcp://host:8786) or the name of a Dask Client.")
+    if options.n_jobs is not None or options.threads:  # worker processes (threads) on this machine
+        raise UsageError("--cluster and --n-jobs do not combine: --cluster runs one worker loop per Dask worker.")
+    if options.compare is not None or options.nested is not None:
+        raise UsageError("--cluster runs one search: drop --compare / --nested, or run them without --cluster.")
+    from ipytune.search.storage import check_shared_storage
+
+    check_shared_storage(options.storage)
 
 
 def _validate_parallel(options: TuneOptions) -> None:

@@ -48,12 +48,17 @@ class TuneMagics(SearchMagics):
 
         shell = self.shell
         assert shell is not None
+        transport = options.transport()
+        if options.cluster is not None:  # a Client named in the notebook, or a scheduler address
+            from ipytune.search.transports.dask import DaskTransport, connect
+
+            transport = DaskTransport(connect(options.cluster, shell.user_ns))
         search = Search(
             program,
             shell.user_ns,
             options.settings(),
             search_observers(shell, options.method, options.quiet, options.tracking()),
-            transport=options.transport(),
+            transport=transport,
         )
         result = search.run()
         tune_api.last = result
