@@ -323,3 +323,24 @@ def test_dask_is_imported_only_when_cluster_is_used() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
 
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_an_exception_in_the_cell_on_a_dask_worker_is_the_users_traceback_and_one_line(
+    ip: Any, cluster: Any, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from IPython.core.error import UsageError
+
+    ready(cluster)
+    ip.user_ns["client"] = cluster
+    name = fresh("boom")
+    cell = "x = tune.int(0, 7)\nif x == 5:\n    raise ValueError('bad x')\nx"
+
+    outcome = ip.run_cell(tune_line("client", postgres_url, name, "--method grid --seed 0") + cell)
+
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "raised ValueError (traceback above)" in str(outcome.error_in_exec)
+    assert "\n" not in str(outcome.error_in_exec)
+    shown = capsys.readouterr()
+    assert "raise ValueError('bad x')" in shown.out + shown.err  # the user's own line, from the worker
+    study = optuna.load_study(study_name=name, storage=postgres_url)
+    assert TrialState.RUNNING not in [t.state for t in study.trials]
