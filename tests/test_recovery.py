@@ -17,7 +17,7 @@ from ipytune.search._optuna import set_trial_system_attr
 from ipytune.search.cell import parse_cell
 from ipytune.search.declarations import tune
 from ipytune.search.engine import Search, open_study
-from ipytune.search.recovery import HOST, OWNER, fail_dead_trials
+from ipytune.search.recovery import HOST, OWNER, PROCESS, fail_dead_trials
 from ipytune.search.samplers import make_sampler
 from ipytune.search.settings import SearchSettings
 
@@ -91,12 +91,12 @@ def test_only_a_dead_process_of_this_host_loses_its_running_trial(tmp_path):
     assert states == {name: TrialState.FAIL if name == "dead here" else TrialState.RUNNING for name in owners}
 
 
-def test_every_trial_of_a_stored_study_records_its_owner(tmp_path):
+def test_a_search_in_the_kernel_registers_its_process_once_not_a_write_per_trial(tmp_path):
     settings = SearchSettings(method="random", n_trials=3, study_name="owned", storage=str(tmp_path / "s.journal"))
     result = Search(parse_cell("x = tune.int(1, 9)\nx"), {"tune": tune}, settings).run()
-    assert [t.system_attrs[OWNER] for t in result.study.trials] == [
-        {"host": HOST, "pid": os.getpid(), "run": None, "worker": None}
-    ] * 3
+    attrs = result.study._storage.get_study_system_attrs(result.study._study_id)
+    assert attrs[f"{PROCESS}{HOST}:{os.getpid()}"] is True
+    assert all(OWNER not in t.system_attrs for t in result.study.trials)
 
     in_memory = Search(
         parse_cell("x = tune.int(1, 9)\nx"), {"tune": tune}, SearchSettings(n_trials=2, storage="memory")

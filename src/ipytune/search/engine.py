@@ -35,7 +35,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ipytune._context import LogSink
 from ipytune.search._optuna import fast_tell, stored_trial
 from ipytune.search.cell import CellProgram
-from ipytune.search.recovery import fail_dead_trials, record_owner
+from ipytune.search.recovery import fail_dead_trials, register_process
 from ipytune.search.result import TuneResult
 from ipytune.search.samplers import FastGridSampler, make_pruner, make_sampler
 from ipytune.search.samplers.budget import budget_grid_sampler
@@ -307,7 +307,8 @@ class Search:
         started = time.monotonic()
         timeout = self.settings.timeout
         trial = None
-        owned = storage_key(self.settings.storage) != "memory"  # a memory study dies with this process
+        if storage_key(self.settings.storage) != "memory":  # a memory study dies with this process
+            register_process(study)  # so that a kill -9 of this process does not leave its trial RUNNING
         try:
             while self.trials_run < total:
                 if timeout is not None and time.monotonic() - started >= timeout:
@@ -321,8 +322,6 @@ class Search:
                     study.tell(trial, state=TrialState.FAIL)
                     self.stop_reason = "grid exhausted"
                     return
-                if owned:
-                    record_owner(study, trial)  # so that a kill -9 of this process does not leave it RUNNING
                 state, value = self._run_one(trial)
                 finished = fast_tell(study, trial, value, state)
                 trial = None
