@@ -99,7 +99,7 @@ class DaskTransport:
         spec = search.settings.storage
         check_shared_storage(spec)
         assert spec is not None
-        open_storage(spec, self.heartbeat)  # the kernel's study is on it too: the Driver fails stale trials
+        open_storage(spec, self.heartbeat)  # the kernel opens the study on this same storage, heartbeats on
         self.workers()
         self.payload = ship(search.program, search.namespace, flag="--cluster")
 
@@ -160,7 +160,7 @@ class DaskTransport:
 
 
 # -- on a Dask worker ---------------------------------------------------------------------------------
-def work(job: WorkerJob, heartbeat: Heartbeat) -> WorkerReport:
+def work(job: WorkerJob, heartbeat: Heartbeat | None) -> WorkerReport:
     """One Dask worker's share of the run: ``run_worker`` on a storage with heartbeats.
 
     The share is exact however workers die: a trial counts for the worker that first ran it,
@@ -172,6 +172,7 @@ def work(job: WorkerJob, heartbeat: Heartbeat) -> WorkerReport:
     period (here, if no one else does it) and queued again, and this worker runs it.
     """
     storage = open_storage(job.storage, heartbeat)  # run_worker's open_storage(job.storage) returns it
+    beat = heartbeat or Heartbeat()  # None: a storage without heartbeats (a benchmark's local journal)
     study_id = storage.get_study_id_from_name(job.study_name)
     report = WorkerReport(job.worker_index, "", 0, stop="quota")
     waited = 0.0  # seconds spent waiting on others' RUNNING trials since this worker last ran one
@@ -190,13 +191,14 @@ def work(job: WorkerJob, heartbeat: Heartbeat) -> WorkerReport:
                 waiting = _leftovers(storage, study_id, job.run)[0]
                 if waiting:
                     _merge(report, run_worker(replace(job, quota=waiting)))
-        elif running and waited < heartbeat.grace + 2 * heartbeat.interval:
+        elif running and waited < beat.grace + 2 * beat.interval:
             # Another worker's last trial, or a dead worker's, failed once its beats are stale. Not for
             # ever: a long trial of a live worker is that worker's to finish, and a dead worker's task,
             # which Dask runs again, waits for its own dead trial.
             time.sleep(WAIT_S)
             waited += WAIT_S
-            storage.fail_stale_trials(study_id, throttle=heartbeat.interval)
+            if heartbeat is not None:
+                storage.fail_stale_trials(study_id, throttle=heartbeat.interval)
             continue
         else:
             break
