@@ -307,8 +307,9 @@ def test_a_grid_of_24_points_run_by_2_processes_on_one_postgresql_study_runs_eac
     done = [t for t in study.trials if t.state == TrialState.COMPLETE]
     points = sorted((t.params["a"], t.params["b"]) for t in done)
     assert points == sorted((a, b) for a in range(6) for b in "pqrs")  # each point once
-    assert len(owners(study)) == 2  # both processes ran points
-    assert sum(int(out.split()[-1]) for out in outputs) >= 24
+    ran = [int(out.split()[-1]) for out in outputs]  # trials each process ran
+    assert sum(ran) == 24
+    assert min(ran) > 0  # both processes ran points
 
 
 def test_dask_is_imported_only_when_cluster_is_used() -> None:
