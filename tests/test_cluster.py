@@ -214,16 +214,19 @@ def test_cluster_misuse_is_one_line(
     assert "\n" not in str(outcome.error_in_exec)
 
 
-def test_a_dask_worker_killed_mid_trial_has_its_trial_failed_by_the_heartbeat_and_run_again(
-    ip: Any, cluster: Any, postgres_url: str, fast_heartbeat: None
-) -> None:
+def search_killing_a_worker_mid_trial(
+    ip: Any, cluster: Any, postgres_url: str, line: str, cell: str
+) -> tuple[Any, int]:
+    """Run ``%%tune --cluster`` while a thread SIGKILLs one Dask worker once its trial has its parameters.
+
+    Returns the study and the number of the trial the killed worker was running."""
     import threading
 
     pids = ready(cluster)
     ip.user_ns["client"] = cluster
     victim = min(pids.values())
     name = fresh("killed")
-    killed: list[int] = []  # the number of the trial that was running in the killed worker
+    killed: list[int] = []
 
     def kill_mid_trial() -> None:
         deadline = time.monotonic() + 60
@@ -243,22 +246,48 @@ def test_a_dask_worker_killed_mid_trial_has_its_trial_failed_by_the_heartbeat_an
 
     killer = threading.Thread(target=kill_mid_trial)
     killer.start()
-    cell = "import time\nx = tune.float(0, 1)\ntime.sleep(0.3)\nx"
     try:
-        result = run(ip, tune_line("client", postgres_url, name, "--method random --trials 16 --seed 0") + cell)
+        result = run(ip, tune_line("client", postgres_url, name, line) + cell)
     finally:
         ip.user_ns.pop("client", None)
         killer.join()
-
-    study = optuna.load_study(study_name=name, storage=postgres_url)
+    assert result.stop_reason == "completed"
     (number,) = killed
+    return optuna.load_study(study_name=name, storage=postgres_url), number
+
+
+def test_a_dask_worker_killed_mid_trial_has_its_trial_failed_by_the_heartbeat_and_run_again(
+    ip: Any, cluster: Any, postgres_url: str, fast_heartbeat: None
+) -> None:
+    cell = "import time\nx = tune.float(0, 1)\ntime.sleep(0.3)\nx"
+
+    study, number = search_killing_a_worker_mid_trial(
+        ip, cluster, postgres_url, "--method random --trials 16 --seed 0", cell
+    )
+
     dead = study.trials[number]
     (again,) = [t for t in study.trials if t.system_attrs.get("failed_trial") == number]  # Optuna's retry
     assert dead.state == TrialState.FAIL
     assert (again.state, again.params) == (TrialState.COMPLETE, dead.params)
     states = [t.state for t in study.trials]
     assert (states.count(TrialState.COMPLETE), states.count(TrialState.FAIL), len(states)) == (16, 1, 17)
-    assert result.stop_reason == "completed"
+
+
+def test_a_dask_worker_killed_mid_trial_of_a_grid_skips_and_repeats_no_other_point(
+    ip: Any, cluster: Any, postgres_url: str, fast_heartbeat: None
+) -> None:
+    """A grid point is not queued again within the run (a grid sampler would give the copy another
+    point and skip that one): the failed trial keeps its point, which the cell's next run runs."""
+    cell = "import time\na = tune.int(0, 3)\nb = tune.choice(['p', 'q', 'r', 's'])\ntime.sleep(0.3)\na"
+
+    study, number = search_killing_a_worker_mid_trial(ip, cluster, postgres_url, "--method grid --seed 0", cell)
+
+    point = {t.number: (t.params["a"], t.params["b"]) for t in study.trials}
+    complete = [point[t.number] for t in study.trials if t.state == TrialState.COMPLETE]
+    assert study.trials[number].state == TrialState.FAIL
+    assert len(complete) == len(set(complete)) == 15  # no point twice
+    assert sorted([*complete, point[number]]) == sorted((a, b) for a in range(4) for b in "pqrs")  # none skipped
+    assert TrialState.RUNNING not in [t.state for t in study.trials]
 
 
 GRID_24 = (

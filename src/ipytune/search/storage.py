@@ -248,6 +248,18 @@ def _heartbeat_storage_class() -> Any:
     if retry_class is None:  # pragma: no cover - Optuna < 4.9
         retry_class, stale_keyword = optuna.storages.RetryFailedTrialCallback, "failed_trial_callback"
 
+    def _requeue(retry: Any) -> Any:
+        """Optuna's retry of a stale trial, except a grid point's: a grid sampler would give the queued copy
+        a new point, and skip it. The failed trial keeps its point for the rest of the run; the cell's
+        next run runs it (:class:`~ipytune.search.samplers.FastGridSampler`)."""
+        from ipytune.search.samplers.grid import GRID_ID
+
+        def callback(study: optuna.Study, trial: FrozenTrial) -> None:
+            if GRID_ID not in trial.system_attrs:
+                retry(study, trial)
+
+        return callback
+
     class HeartbeatRDBStorage(RDBStorage):
         """Optuna's RDB storage, whose trials beat whichever loop runs them.
 
@@ -255,7 +267,8 @@ def _heartbeat_storage_class() -> Any:
         the storage beats: a trial that becomes RUNNING in this process is beaten by one thread
         until it finishes, and before a new trial is created (at most once per second) the
         study's stale trials are failed and, by Optuna's ``RetryHeartbeatStaleTrialCallback``,
-        queued again (WAITING, same parameters) for the next ``ask`` of any process.
+        queued again (WAITING, same parameters) for the next ``ask`` of any process; a grid
+        point is not queued again (see ``_requeue``).
         Borrowed from Optuna: ``RDBStorage._create_new_trial`` (what ``ask`` calls through the
         cache Optuna wraps the storage in); checked by tests/test_cluster.py.
         """
@@ -267,7 +280,7 @@ def _heartbeat_storage_class() -> Any:
                     url,
                     heartbeat_interval=heartbeat.interval,
                     grace_period=heartbeat.grace,
-                    **{stale_keyword: retry_class(max_retry=heartbeat.retries)},
+                    **{stale_keyword: _requeue(retry_class(max_retry=heartbeat.retries))},
                 )
             # Optuna warns on every ask of a storage with heartbeats; here the storage beats.
             warnings.filterwarnings("ignore", "Heartbeat of storage is supposed to be used with Study.optimize")
