@@ -14,11 +14,14 @@ from typing import Any
 
 import optuna
 import pytest
+from IPython.core.error import UsageError
 from optuna.trial import TrialState
 
 from ipytune.search.samplers.budget import budget_grid, budget_grid_sampler
-from ipytune.search.samplers.grid import GRID_ID, FastGridSampler
+from ipytune.search.samplers.grid import GRID_ATTR, GRID_ID, FastGridSampler
+from ipytune.search.samplers.order import SeededOrder
 from ipytune.search.space import ChoiceParam, FloatParam, IntParam
+from tests.conftest import run
 
 PARAMS = [IntParam("n", 1, 5), ChoiceParam("kind", ("a", "b", "c")), FloatParam("lr", 0.1, 0.2, step=0.1)]
 ALL_POINTS = set(itertools.product(range(1, 6), ("a", "b", "c"), (0.1, 0.2)))
@@ -61,7 +64,7 @@ def run_trials(
         if i in fail:
             study.tell(trial, state=TrialState.FAIL)
         else:
-            study.tell(trial, float(point[0]))
+            study.tell(trial, float(point[0]) if isinstance(point[0], (int, float)) else 0.0)
             points.append(point)
     return points
 
@@ -236,3 +239,173 @@ def test_a_wrapper_that_fixes_a_parameter_gets_the_rest_of_the_point() -> None:
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 3
     assert {t.params["kind"] for t in study.trials} == {"b"}
     assert len(grid._search_space) == len(PARAMS)  # not emptied by the wrapper
+
+
+# -- a grid of any size starts at once (issue 10, item 7) ---------------------------------------------
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 30, 1000, 4097])
+def test_the_seeded_order_visits_every_id_once(size: int) -> None:
+    order = SeededOrder(size, seed=11)
+
+    assert sorted(order) == list(range(size))
+    assert list(order) == list(SeededOrder(size, seed=11))  # fixed by the seed
+    assert [order.at(i) for i in range(size)] == list(order)  # one at a time (Python) = by blocks (numpy)
+    if size >= 30:
+        assert list(order) != list(SeededOrder(size, seed=12))
+        assert list(order) != list(range(size))
+
+
+def test_the_seeded_order_of_10_12_ids_is_the_same_one_at_a_time_and_by_blocks() -> None:
+    order = SeededOrder(10**12, seed=3)
+
+    assert [order[i] for i in range(1200)] == [order.at(i) for i in range(1200)]
+
+
+def test_the_seeded_order_of_a_huge_grid_needs_no_array_and_is_spread_over_it() -> None:
+    size = 10**24  # ids past 2**64: the round function widens
+    order = SeededOrder(size, seed=0)
+
+    first = [order[i] for i in range(2000)]
+
+    assert len(set(first)) == len(first)
+    assert all(0 <= v < size for v in first)
+    assert sum(v < size // 2 for v in first) == pytest.approx(1000, abs=100)  # not bunched in a corner
+    assert [order[i] for i in (5, 1999, 0)] == [first[5], first[1999], first[0]]  # any element, any order
+
+
+def test_a_grid_of_10_12_points_runs_3_trials_at_once(ip: Any) -> None:
+    """Regression: the grid's order was a permutation array (MemoryError "7.28 TiB"), its values lists."""
+    import time
+    import tracemalloc
+
+    run(ip, "%%tune --method grid --trials 1 --storage memory --quiet --no-refit\nx = tune.int(0, 2)\nx")  # imports
+    cell = "a = tune.int(1, 1_000_000)\nb = tune.int(1, 1_000_000)\na + b"
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        result = run(ip, f"%%tune --method grid --trials 3 --storage memory --quiet --no-refit\n{cell}")
+        elapsed, peak = time.perf_counter() - started, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+    assert result.sampler.size == 10**12
+    assert len({(t.params["a"], t.params["b"]) for t in result.study.trials}) == 3
+    assert elapsed < 2.0
+    assert peak < 30 * 2**20  # bytes: a list of a million values alone is 36 MiB
+
+
+def test_a_huge_grid_resumes_where_it_stopped() -> None:
+    params = [IntParam("a", 1, 10**6), FloatParam("lr", 0.0, 1.0, step=1e-6)]
+    storage = optuna.storages.InMemoryStorage()
+    first = FastGridSampler(params, seed=2)
+    before = run_trials(new_study(first, storage), first, 5, params=params)
+
+    second = FastGridSampler(params, seed=2)
+    study = new_study(second, storage)
+    after = run_trials(study, second, 5, params=params)
+
+    assert second.remaining(study) == 10**6 * (10**6 + 1) - 10
+    assert len(set(before + after)) == 10
+    assert all(lr == round(lr, 6) for _, lr in before + after)  # on the float's steps
+
+
+# -- a resumed grid is read by values (issue 10, item 12) ---------------------------------------------
+SWAP_A = [IntParam("a", 1, 4), ChoiceParam("b", ("x", "y"))]
+SWAP_B = list(reversed(SWAP_A))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_same_grid_declared_in_another_order_resumes_without_repeating(seed: int) -> None:
+    """Regression: 3 trials, then the declarations swapped: 6-7 distinct points in 8 trials, a wrong 'exhausted'."""
+    storage = optuna.storages.InMemoryStorage()
+    first = FastGridSampler(SWAP_A, seed=seed)
+    before = run_trials(new_study(first, storage), first, 3, params=SWAP_A)
+
+    second = FastGridSampler(SWAP_B, seed=seed)
+    study = new_study(second, storage)
+    assert second.remaining(study) == 5
+    after = [tuple(reversed(p)) for p in run_trials(study, second, 6, params=SWAP_B)]
+
+    assert sorted(before + after) == sorted(itertools.product(range(1, 5), ("x", "y")))
+    assert second.exhausted  # only after the 8 points: the 9th ask found none
+
+
+def test_the_visiting_order_does_not_depend_on_the_declaration_order() -> None:
+    first, second = FastGridSampler(SWAP_A, seed=4), FastGridSampler(SWAP_B, seed=4)
+
+    a = run_trials(new_study(first), first, 8, params=SWAP_A)
+    b = run_trials(new_study(second), second, 8, params=SWAP_B)
+
+    assert a == [tuple(reversed(p)) for p in b]
+
+
+@pytest.mark.parametrize(
+    ("changed", "now"),
+    [
+        ([IntParam("a", 1, 6), ChoiceParam("b", ("x", "y"))], "a=1..6, b in ['x', 'y']"),
+        ([IntParam("a", 1, 4), ChoiceParam("b", ("x", "y", "z"))], "a=1..4, b in ['x', 'y', 'z']"),
+        ([IntParam("a", 1, 4)], "the cell now declares a=1..4:"),
+        ([IntParam("a", 1, 5, step=2), ChoiceParam("b", ("x", "y"))], "a=1..5 step 2"),
+    ],
+)
+def test_a_changed_grid_is_one_line_before_any_trial(changed: list[Any], now: str) -> None:
+    storage = optuna.storages.InMemoryStorage()
+    first = FastGridSampler(SWAP_A, seed=0)
+    run_trials(new_study(first, storage, "g"), first, 3, params=SWAP_A)
+
+    second = FastGridSampler(changed, seed=0)
+    study = new_study(second, storage, "g")
+    with pytest.raises(UsageError) as raised:
+        second.remaining(study)
+
+    message = str(raised.value)
+    assert message.startswith("study 'g' was a grid over a=1..4, b in ['x', 'y']; the cell now declares ")
+    assert now in message
+    assert message.endswith("pass a new --study (or declare the grid as it was, to resume it).")
+    assert "\n" not in message
+    assert len(study.trials) == 3  # nothing ran
+
+
+def test_a_changed_grid_through_the_magic_runs_nothing(ip: Any) -> None:
+    line = "%%tune --method grid --seed 0 --study swapped --storage memory --quiet --no-refit"
+    run(ip, f"{line} --trials 3\na = tune.int(1, 4)\nb = tune.choice(['x', 'y'])\na")
+    swapped = run(ip, f"{line}\nb = tune.choice(['x', 'y'])\na = tune.int(1, 4)\na")
+    assert len({(t.params["a"], t.params["b"]) for t in swapped.study.trials}) == 8
+    assert swapped.stop_reason == "completed"
+
+    outcome = ip.run_cell(f"{line}\nb = tune.choice(['x', 'y'])\na = tune.int(1, 5)\na")
+
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "the cell now declares a=1..5, b in ['x', 'y']: pass a new --study" in str(outcome.error_in_exec)
+    assert len(swapped.study.trials) == 8
+
+
+def test_old_trials_are_read_by_their_values_not_their_stored_ids() -> None:
+    """A study of an earlier version: ids counted in declaration order (here: nonsense), no grid stored."""
+    storage = optuna.storages.InMemoryStorage()
+    old = optuna.create_study(storage=storage, study_name="old")
+    distributions = {p.name: p.distribution() for p in SWAP_A}
+    for i, (a, b) in enumerate([(1, "x"), (4, "y"), (2, "y")]):
+        ids = {"ipytune:grid_id": 7 - i, GRID_ID: i}  # wrong ids, under the old key and today's
+        trial = optuna.trial.create_trial(
+            params={"a": a, "b": b}, distributions=distributions, value=0.0, system_attrs=ids
+        )
+        old.add_trial(trial)
+
+    sampler = FastGridSampler(SWAP_B, seed=0)
+    study = new_study(sampler, storage, "old")
+    assert sampler.remaining(study) == 5
+    after = run_trials(study, sampler, 5, params=SWAP_B)
+
+    assert not {(1, "x"), (4, "y"), (2, "y")} & {tuple(reversed(p)) for p in after}
+    assert study.user_attrs[GRID_ATTR] == sampler.definition  # stored now
+
+
+def test_an_old_study_with_points_outside_the_grid_is_one_line() -> None:
+    storage = optuna.storages.InMemoryStorage()
+    old = optuna.create_study(storage=storage, study_name="old")
+    old.enqueue_trial({"a": 9, "b": "x"})
+    old.optimize(lambda t: t.suggest_int("a", 1, 9) + len(t.suggest_categorical("b", ["x", "y"])), n_trials=1)
+
+    sampler = FastGridSampler(SWAP_A, seed=0)
+    with pytest.raises(UsageError, match=r"^study 'old' ran trial 0 at a=9, b='x', a point outside this grid; "):
+        sampler.remaining(new_study(sampler, storage, "old"))
