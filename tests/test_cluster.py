@@ -374,3 +374,72 @@ def test_an_exception_in_the_cell_on_a_dask_worker_is_the_users_traceback_and_on
     assert "raise ValueError('bad x')" in shown.out + shown.err  # the user's own line, from the worker
     study = optuna.load_study(study_name=name, storage=postgres_url)
     assert TrialState.RUNNING not in [t.state for t in study.trials]
+
+
+def test_a_stop_ends_every_dask_workers_loop(cluster: Any, postgres_url: str) -> None:
+    from ipytune.search.cell import parse_cell
+    from ipytune.search.declarations import tune
+    from ipytune.search.engine import Search
+    from ipytune.search.settings import SearchSettings
+    from ipytune.search.transports.dask import DaskTransport
+
+    ready(cluster)
+    settings = SearchSettings(method="random", n_trials=500, study_name=fresh("stopped"), storage=postgres_url)
+    result = Search(
+        parse_cell("import time\nx = tune.float(0, 1)\ntime.sleep(0.02)\nx"),
+        {"tune": tune},
+        settings,
+        stop_when=lambda study: len(study.get_trials(deepcopy=False)) >= 6,
+        transport=DaskTransport(cluster, FAST),
+    ).run()
+
+    states = [t.state for t in result.study.get_trials()]
+    assert result.stop_reason == "stopped"
+    assert TrialState.RUNNING not in states
+    assert 6 <= states.count(TrialState.COMPLETE) < 100
+
+
+def test_ctrl_c_with_cluster_stops_the_workers_and_leaves_nothing_running(
+    ip: Any, cluster: Any, postgres_url: str, tmp_path: Any
+) -> None:
+    """Dask cannot interrupt a task's thread: the running trials are failed "interrupted" in the
+    study after the driver's grace period; the workers find them failed and stop."""
+    import _thread
+    import threading
+
+    from ipytune.search.transports.driver import GRACE_S
+
+    ready(cluster)
+    ip.user_ns["client"] = cluster
+    name, slow = fresh("interrupted"), tmp_path / "slow"
+    interrupted: list[float] = []
+
+    def interrupt_after_4_trials() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                study = optuna.load_study(study_name=name, storage=postgres_url)
+                if len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))) >= 4:
+                    slow.touch()  # the trials from now on take 4 s
+                    time.sleep(0.5)
+                    interrupted.append(time.monotonic())
+                    _thread.interrupt_main()
+                    return
+            except KeyError:
+                pass
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=interrupt_after_4_trials, daemon=True)
+    watcher.start()
+    cell = f"import os, time\nx = tune.float(0, 1)\ntime.sleep(4 if os.path.exists({str(slow)!r}) else 0.05)\nx"
+    result = run(ip, tune_line("client", postgres_url, name, "--method random --trials 1000") + cell)
+    returned = time.monotonic()
+    watcher.join()
+
+    trials = optuna.load_study(study_name=name, storage=postgres_url).get_trials()
+    states = [t.state for t in trials]
+    assert result.stop_reason == "interrupted"
+    assert returned - interrupted[0] < GRACE_S + 2  # not the workers' 4 s trials
+    assert TrialState.RUNNING not in states
+    assert 4 <= states.count(TrialState.COMPLETE) < 200
+    assert {t.user_attrs.get("fail_reason") for t in trials if t.state == TrialState.FAIL} <= {"interrupted"}
