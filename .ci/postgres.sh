@@ -50,7 +50,10 @@ start() {
         chown postgres: "$dir"
     fi
     chmod 700 "$dir"
-    as_server_user "$bin/initdb" -D "$dir/data" --auth=trust --username=postgres --encoding=UTF8 --no-sync >&2
+    as_server_user "$bin/initdb" -D "$dir/data" --auth=trust --username=postgres --encoding=UTF8 --no-sync >&2 || {
+        rm -rf "$dir"
+        exit 1
+    }
     port=$(free_port)
     # -h: TCP on loopback only; -k: the Unix socket in our folder, not /var/run/postgresql.
     # fsync off: a throwaway cluster need not survive a machine crash, and trials write often.
@@ -58,9 +61,13 @@ start() {
         -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
         start >&2 || {
         cat "$dir/server.log" >&2
+        stop "$dir"
         exit 1
     }
-    as_server_user "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres ipytune >&2
+    as_server_user "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres ipytune >&2 || {
+        stop "$dir"
+        exit 1
+    }
     echo "export IPYTUNE_TEST_POSTGRES=postgresql://postgres@127.0.0.1:$port/ipytune"
     echo "export IPYTUNE_TEST_POSTGRES_DIR=$dir"
 }
