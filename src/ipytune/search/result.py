@@ -109,10 +109,16 @@ class TuneResult(Summarised):
         """
         assert self.error is not None
         kept = sum(t.state.name == "COMPLETE" for t in self.study.get_trials(deepcopy=False))
+        advice = (
+            "Add --catch to record such trials as failed and go on."
+            if kept
+            else "No trial has finished: fix the cell (--catch records failing trials and goes on, "
+            "which helps only if other values work)."
+        )
         return (
             f"{lead + ': ' if lead else ''}trial {self.error_trial} raised {self.error[0].__name__} "
             f"(traceback above); {kept} finished trials are kept in study {self.study.study_name!r} (tune.last). "
-            f"Add --catch to record such trials as failed and go on."
+            f"{advice}"
         )
 
     # -- trials -------------------------------------------------------------------

@@ -61,9 +61,100 @@ class Scoring:
         check_cv(self.cv)
 
     def check_data(self, namespace: dict[str, Any]) -> None:
+        """What can be checked before the first trial: the names, the scorer, the rows against the folds.
+
+        Each problem is one line saying what to do; scikit-learn would raise it in every trial.
+        """
         missing = [n for n in self.data or () if n not in namespace]
         if missing:
             raise UsageError(f"--data names {', '.join(missing)}, which the notebook has not defined yet.")
+        if self.scoring is not None:
+            check_scorer(self.scoring)
+        if self.data is None:
+            return
+        x_name, y_name = self.data
+        X, y = namespace[x_name], namespace[y_name]
+        rows = count_rows(X, x_name)
+        if y is not None:  # y=None: an unsupervised estimator, scored on X alone
+            targets = count_rows(y, y_name)
+            if targets != rows:
+                raise UsageError(
+                    f"--data {x_name} {y_name}: {x_name} has {rows} rows but {y_name} has {targets}: "
+                    f"pass features and targets of the same samples, one row each."
+                )
+        if rows < self.cv:
+            fix = f"pass --cv {rows} or fewer" if rows >= 2 else "cross-validation needs at least 2 rows"
+            raise UsageError(f"--cv {self.cv}: {x_name} has {rows} rows, fewer than {self.cv} folds: {fix}.")
+        if y is not None and _labels(y):  # text or booleans: only a classifier fits them, on stratified folds
+            problem = class_fold_problem(y, self.cv, y_name)
+            if problem:
+                raise UsageError(problem)
+
+
+def check_scorer(name: str) -> None:
+    """``--scoring`` must be one of scikit-learn's scorer names."""
+    import difflib
+
+    from sklearn.metrics import get_scorer_names
+
+    names = get_scorer_names()
+    if name in names:
+        return
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(map(repr, close))}?" if close else "e.g. 'accuracy', 'f1', 'roc_auc', 'r2'"
+    raise UsageError(
+        f"--scoring {name!r} is not a scikit-learn scorer: {hint} (all of them: sklearn.metrics.get_scorer_names())."
+    )
+
+
+def count_rows(data: Any, name: str) -> int:
+    """The number of samples in ``data``, as scikit-learn counts them (``shape[0]``, else ``len``)."""
+    shape = getattr(data, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    try:
+        return len(data)
+    except TypeError:
+        raise UsageError(
+            f"--data: {name} is a {type(data).__name__}, not rows of samples: "
+            f"pass an array, a DataFrame or a list with one row per sample."
+        ) from None
+
+
+def class_fold_problem(y: Any, cv: int, name: str = "y") -> str | None:
+    """Why a classifier's stratified ``cv`` folds cannot split ``y`` (every class has fewer rows), or None."""
+    import numpy as np
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        labels = np.asarray(y)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels.ravel()
+        if labels.ndim != 1 or type_of_target(labels) not in ("binary", "multiclass"):
+            return None  # scikit-learn's folds are then not stratified
+        largest = int(np.unique(labels, return_counts=True)[1].max())
+    except (TypeError, ValueError):  # labels that do not sort: scikit-learn says what is wrong
+        return None
+    if largest >= cv:
+        return None
+    fix = f"pass --cv {largest} or fewer" if largest >= 2 else "give each class at least 2 rows"
+    return (
+        f"--cv {cv}: every class of {name} has fewer than {cv} rows (the largest has {largest}), "
+        f"and a classifier's folds are stratified (each holds rows of every class): {fix}."
+    )
+
+
+def _labels(y: Any) -> bool:
+    """True when ``y`` holds class labels a regressor cannot take: text or booleans."""
+    import numpy as np
+
+    try:
+        values = np.asarray(y)
+    except (TypeError, ValueError):
+        return False
+    if values.dtype.kind in "USb":
+        return True
+    return values.dtype.kind == "O" and all(isinstance(v, (str, bool)) for v in values.ravel()[:100])
 
 
 @dataclass(frozen=True)

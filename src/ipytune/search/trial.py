@@ -15,7 +15,17 @@ from IPython.core.error import UsageError
 
 from ipytune._context import LogSink, running
 from ipytune.search.cell import CellProgram
-from ipytune.search.settings import CV_SCORES, CV_STD, SEED_STD, SEED_VALUES, SEEDS, Scoring, SearchSettings
+from ipytune.search.settings import (
+    CV_SCORES,
+    CV_STD,
+    FAIL_REASON,
+    SEED_STD,
+    SEED_VALUES,
+    SEEDS,
+    Scoring,
+    SearchSettings,
+    class_fold_problem,
+)
 
 
 class BadObjective(Exception):
@@ -78,7 +88,7 @@ def _evaluate_once(
     namespace = dict(user_ns)
     value = run_cell(program, namespace, trial, log_sink)
     if is_estimator(value):
-        return _cross_validate(value, namespace, trial, settings.scoring)
+        return _cross_validate(value, namespace, trial, settings)
     return to_score(value)
 
 
@@ -131,7 +141,8 @@ def _describe(value: Any) -> str:
     return f"the cell returned a {type(value).__name__} ({shown}), not a number"
 
 
-def _cross_validate(estimator: Any, namespace: dict[str, Any], trial: Any, scoring: Scoring) -> float:
+def _cross_validate(estimator: Any, namespace: dict[str, Any], trial: Any, settings: SearchSettings) -> float:
+    scoring = settings.scoring
     if scoring.data is None:
         raise UsageError(
             f"the cell returned a {type(estimator).__name__} estimator: pass --data X y to score it "
@@ -140,11 +151,116 @@ def _cross_validate(estimator: Any, namespace: dict[str, Any], trial: Any, scori
     from sklearn.model_selection import cross_val_score
 
     X, y = (namespace[name] for name in scoring.data)
-    scores = cross_val_score(estimator, X, y, cv=scoring.cv, scoring=scoring.scoring)
+    try:  # "raise": the estimator's own error, not NaN scores and "All the 5 fits failed"
+        scores = cross_val_score(estimator, X, y, cv=scoring.cv, scoring=scoring.scoring, error_score="raise")
+    except Exception as error:
+        from optuna import TrialPruned
+
+        if isinstance(error, (TrialPruned, UsageError, BadObjective)):  # tune.report in a fit, ipytune's own lines
+            raise
+        raise fit_failure(error, estimator, y, trial, settings) from None
     if hasattr(trial, "set_user_attr"):
         trial.set_user_attr(CV_SCORES, [float(s) for s in scores])
         trial.set_user_attr(CV_STD, float(scores.std()))
     return to_score(scores.mean())
+
+
+def fit_failure(error: BaseException, estimator: Any, y: Any, trial: Any, settings: SearchSettings) -> Exception:
+    """What an error in ipytune's cross-validation of a returned estimator means, in the user's terms.
+
+    Folds a classifier cannot stratify are a usage error. Otherwise the estimator's own error and the
+    trial's parameters: with ``--catch`` the trial fails with them as its reason (:class:`BadObjective`)
+    and the search goes on; without, one line stops the search (a traceback would be scikit-learn's
+    and ipytune's frames), saying whether ``--catch`` can help: only if other values fitted.
+    """
+    from sklearn.base import is_classifier
+
+    scoring = settings.scoring
+    assert scoring.data is not None
+    if y is not None and is_classifier(estimator):
+        problem = class_fold_problem(y, scoring.cv, scoring.data[1])
+        if problem:
+            return UsageError(problem)
+    error = _origin(error, estimator)
+    reason = f"{_where(error, estimator)} raised {type(error).__name__}: {_one_line(str(error))}{_user_frame(error)}"
+    if settings.catch:
+        return BadObjective(reason)
+    if hasattr(trial, "set_user_attr"):
+        trial.set_user_attr(FAIL_REASON, reason)
+    params = ", ".join(f"{k}={v!r}" for k, v in getattr(trial, "params", {}).items()) or "no parameters"
+    study = getattr(trial, "study", None)
+    if study is not None and (fitted := len(study.get_trials(deepcopy=False, states=(_complete(),)))):
+        advice = (
+            f"{fitted} trials fitted with other values (kept in study {study.study_name!r}): add --catch to "
+            f"record the values that fail as failed trials and go on"
+        )
+    else:
+        advice = (
+            f"no trial has fitted yet: fix the estimator or --data {' '.join(scoring.data)} "
+            f"(--catch only helps if other values fit)"
+        )
+    number = getattr(trial, "number", None)
+    return UsageError(f"{'' if number is None else f'trial {number} '}with {params}: {reason}; {advice}.")
+
+
+def _complete() -> Any:
+    from optuna.trial import TrialState
+
+    return TrialState.COMPLETE
+
+
+def _origin(error: BaseException, estimator: Any) -> BaseException:
+    """The exception the estimator raised, where scikit-learn re-raised it as another (its parameter
+    validation then names ``cross_val_score`` instead of the estimator); else ``error``."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if _method(cause, estimator) is not None:
+            return cause
+        cause = cause.__cause__
+    return error
+
+
+def _where(error: BaseException, estimator: Any) -> str:
+    """``Estimator.fit`` (or ``Estimator``) when the estimator raised ``error``, else what ipytune was doing."""
+    name = type(estimator).__name__
+    method = _method(error, estimator)
+    if method is None:
+        return f"cross-validating {name}"
+    return name if method.startswith("_") else f"{name}.{method}"
+
+
+def _method(error: BaseException, estimator: Any) -> str | None:
+    """The estimator's method ``error`` came out of (its public one when both appear), or None."""
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        code, owner = tb.tb_frame.f_code, tb.tb_frame.f_locals.get("self")
+        if type(owner) is type(estimator) and (found is None or found.startswith("_")):
+            found = code.co_name
+        tb = tb.tb_next
+    return found
+
+
+def _user_frame(error: BaseException) -> str:
+    """`` (in fit, <file>:<line>)`` when the error was raised by code of the user's (a notebook's
+    estimator), not by an installed library; else ''."""
+    import sysconfig
+
+    tb = error.__traceback__
+    if tb is None:
+        return ""
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    libraries = {sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")}
+    if any(code.co_filename.startswith(folder) for folder in libraries):
+        return ""
+    return f" (in {code.co_name}, {code.co_filename}:{tb.tb_lineno})"
+
+
+def _one_line(message: str, limit: int = 300) -> str:
+    text = " ".join(message.split()).rstrip(".")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def refit(
