@@ -101,7 +101,9 @@ class DaskTransport:
         assert spec is not None
         open_storage(spec, self.heartbeat)  # the kernel opens the study on this same storage, heartbeats on
         self.workers()
-        self.payload = ship(search.program, search.namespace, flag="--cluster")
+        self.payload = ship(
+            search.program, search.namespace, flag="--cluster", extra=search.settings.scoring.data or ()
+        )
 
     def workers(self) -> list[str]:
         """The cluster's worker addresses, each checked to import ipytune (one line if none, or one cannot)."""
