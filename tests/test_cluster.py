@@ -164,6 +164,21 @@ def test_random_search_of_40_trials_on_2_dask_workers_runs_40_distinct_configura
     assert (result.trials_run, result.stop_reason) == (40, "completed")
 
 
+def test_an_estimator_scored_on_data_the_cell_does_not_name_runs_on_dask_workers(
+    ip: Any, cluster: Any, postgres_url: str
+) -> None:
+    ready(cluster)
+    ip.user_ns["client"] = cluster
+    run(ip, "from sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)")
+    name = fresh("data")
+    cell = "from sklearn.linear_model import LogisticRegression\nLogisticRegression(C=tune.float(0.1, 10.0, log=True))"
+
+    result = run(ip, tune_line("client", postgres_url, name, "--method random --trials 4 --data X y --cv 3") + cell)
+
+    assert (result.trials_run, result.stop_reason) == (4, "completed")
+    assert all(t.state == TrialState.COMPLETE for t in result.study.trials)  # X and y travelled with the cell
+
+
 def test_a_grid_of_24_points_on_2_dask_workers_by_scheduler_address_runs_each_point_once(
     ip: Any, cluster: Any, postgres_url: str
 ) -> None:
