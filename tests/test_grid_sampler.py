@@ -308,6 +308,19 @@ def test_a_huge_grid_resumes_where_it_stopped() -> None:
     assert all(lr == round(lr, 6) for _, lr in before + after)  # on the float's steps
 
 
+def test_a_parameter_of_more_than_2_63_values_is_a_grid_too() -> None:
+    """len() of such a range raises OverflowError: the grid counts its values itself."""
+    params = [IntParam("s", 0, 10**20), ChoiceParam("c", ("a", "b"))]
+    sampler = FastGridSampler(params, seed=1)
+    study = new_study(sampler)
+
+    points = run_trials(study, sampler, 3, params=params)
+
+    assert sampler.size == 2 * (10**20 + 1)
+    assert len(set(points)) == 3
+    assert sampler.remaining(study) == sampler.size - 3
+
+
 # -- a resumed grid is read by values (issue 10, item 12) ---------------------------------------------
 SWAP_A = [IntParam("a", 1, 4), ChoiceParam("b", ("x", "y"))]
 SWAP_B = list(reversed(SWAP_A))

@@ -4,19 +4,14 @@ Optuna's own ``GridSampler`` scans every trial of the study on each ask, so a
 large grid slows down as it fills (quadratic overall). Here each grid point
 has an integer id; a seeded permutation fixes the visiting order, ids already
 taken are read from the study once, and each trial takes the next free id in
-O(1). The id is stored on the trial (``system_attrs``) so a resumed study
-skips the points it has already run.
+O(1). The id is stored on the trial (``system_attrs``). The permutation is computed
+a block at a time (:class:`~.order.SeededOrder`) and the values are ranges, so nothing
+of the grid's size is built: 10^12 points start as fast as 10.
 
-The permutation is computed one element at a time (:class:`~.order.SeededOrder`, a
-Feistel network over the grid's ids), so a grid of 10^12 points costs no more to start than
-one of 10: nothing of the grid's size is ever built, neither its order nor its values.
-
-A point's id does not depend on the order of the declarations: the parameters are
-taken sorted by name. The grid's definition (each parameter's values, in that
-order) is stored on the study (``GRID_ATTR``) the first time the grid reads it; a
-resumed study whose cell declares another grid is one line, before any trial,
-asking for a new ``--study``. The points old trials hold are read from their
-parameter values, not from the ids they stored.
+Ids count the parameters sorted by name, not in declaration order. The grid's definition
+is stored on the study (``GRID_ATTR``) when it is first read; a resumed study whose cell
+declares another grid is one line, before any trial, asking for a new ``--study``. The
+points old trials hold are read from their parameter values, not from their stored ids.
 
 Several processes may run the same grid study at once (``--n-jobs`` workers, two
 kernels with the same ``--study``): no point is run twice and none is skipped. A
@@ -132,9 +127,10 @@ class Ints:
 
     def __init__(self, low: int, high: int, step: int) -> None:
         self.range = range(low, high + 1, step)
+        self.count = (high - low) // step + 1  # len() stops at 2^63
 
     def __len__(self) -> int:
-        return len(self.range)
+        return self.count
 
     def __getitem__(self, index: int) -> int:
         return self.range[index]
@@ -186,6 +182,11 @@ def show(definition: list[dict[str, Any]]) -> str:
     return ", ".join(parts)
 
 
+def _count(values: Values) -> int:
+    """How many values (``len`` cannot say past 2^63)."""
+    return values.count if isinstance(values, (Ints, Steps)) else len(values)
+
+
 def _indexable(values: Values) -> Any:
     """What ``values[i]`` reads fastest: the range or list behind them, else themselves."""
     if isinstance(values, Ints):
@@ -220,16 +221,16 @@ class FastGridSampler(BaseSampler):
             self._values: list[Values] = [grid_values(p) for p in self._params]
         else:
             self._values = [v if isinstance(v, (Ints, Steps, Listed)) else Listed(v) for v in values]
-            if len(self._values) != len(self._params) or not all(len(v) for v in self._values):
+            if len(self._values) != len(self._params) or not all(_count(v) for v in self._values):
                 raise ValueError(
                     f"FastGridSampler: values must give a non-empty list for each of the {len(self._params)} "
                     f"parameters, in order; got {len(self._values)} lists."
                 )
         # ids count the parameters sorted by name: the declarations' order does not change a point's id
         self._axes = sorted(zip((p.name for p in self._params), self._values, strict=True), key=lambda a: a[0])
-        self.size = math.prod(len(v) for _, v in self._axes)
+        self.size = math.prod(_count(v) for _, v in self._axes)
         # per axis: name, values as fast to index as they come (a range, a list), count
-        self._digits = [(name, _indexable(values), len(values)) for name, values in self._axes]
+        self._digits = [(name, _indexable(values), _count(values)) for name, values in self._axes]
         self._order = SeededOrder(self.size, seed)
         self._position = 0  # next index into _order to consider
         self._taken: set[int] | None = None  # grid ids already run in this study
@@ -273,7 +274,7 @@ class FastGridSampler(BaseSampler):
                 grid_id += values.index(params[name]) * stride
             except ValueError:
                 return None
-            stride *= len(values)
+            stride *= _count(values)
         return grid_id
 
     # -- the study's grid ------------------------------------------------------------------------------
