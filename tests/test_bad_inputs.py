@@ -67,3 +67,18 @@ def test_other_magics_misuse_is_one_line(ip: object, setup: str, line: str, mess
     assert isinstance(outcome.error_in_exec, UsageError)
     assert message in str(outcome.error_in_exec)
     assert "\n" not in str(outcome.error_in_exec).strip()
+
+
+def test_a_search_stopped_by_an_estimator_that_cannot_fit_is_still_tune_last(ip: object) -> None:
+    run(
+        ip,
+        "from sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)\nfrom sklearn.tree import DecisionTreeClassifier",
+    )
+    outcome = ip.run_cell(  # type: ignore[attr-defined]
+        "%%tune --method random --trials 3 --data X y --cv 3 --storage memory --quiet --study unfit\n"
+        "DecisionTreeClassifier(max_depth=tune.int(-3, -1))"
+    )
+    assert isinstance(outcome.error_in_exec, UsageError)
+    last = ip.user_ns["tune"].last  # type: ignore[attr-defined]
+    assert last.study.study_name == "unfit"
+    assert [t.state.name for t in last.study.trials] == ["FAIL"]

@@ -60,7 +60,12 @@ class TuneMagics(SearchMagics):
             search_observers(shell, options.method, options.quiet, options.tracking()),
             transport=transport,
         )
-        result = search.run()
+        try:
+            result = search.run()
+        except UsageError:  # a trial's misuse stopped it (e.g. an estimator that cannot fit): the trials are kept
+            if search.study is not None:
+                tune_api.last = search.result()
+            raise
         tune_api.last = result
         if result.error is not None:
             show_user_traceback(shell, result.error, program.filename)

@@ -84,7 +84,7 @@ class Driver:
                 worker_index=index,
                 quota=quota,
                 deadline=None if settings.timeout is None else time.time() + settings.timeout,
-                grid_values=None if grid is None else tuple(tuple(v) for v in grid),
+                grid_values=None if grid is None else tuple(grid),  # lazy value ranges: a huge grid stays small
                 acquisition=getattr(sampler, "acquisition", "ucb"),
                 collect_logs=self.search.log_sink is not None,
                 isolated=isolated,

@@ -64,7 +64,7 @@ class WorkerJob:
     worker_index: int
     quota: int | None  # at most this many trials (None: until the grid, the deadline or a stop ends it)
     deadline: float | None = None  # time.time() after which no trial starts (--timeout)
-    grid_values: tuple[tuple[Any, ...], ...] | None = None  # grid: each parameter's values (a budget grid's)
+    grid_values: tuple[Any, ...] | None = None  # grid: each parameter's values (lazy ranges), a budget grid's
     acquisition: Acquisition = "ucb"  # gp
     collect_logs: bool = False  # the kernel tracks: send tune.log rows back in the trials
     isolated: bool = True  # a process of its own: silence it, run in cwd, take Ctrl-C per trial
