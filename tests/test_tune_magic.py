@@ -222,11 +222,25 @@ def test_data_names_must_exist(ip):
     ],
 )
 def test_non_numeric_objective_fails_the_trial_with_what_was_returned(ip, last, reason):
-    result = run(ip, f"%%tune --method random --trials 3 --storage memory --quiet\nx = tune.int(1, 5)\n{last}")
+    result = run(ip, f"%%tune --method random --trials 3 --storage memory --quiet --catch\nx = tune.int(1, 5)\n{last}")
     assert (result.trials["state"] == "FAIL").all()
     assert result.trials["fail_reason"].str.startswith(reason).all()
     assert result.best_trial is None
     assert reason in str(result)
+
+
+@pytest.mark.parametrize("last", ["None", "'high'", "[x]", "True"])
+def test_a_cell_that_returns_no_number_stops_after_its_first_trial(ip, last):
+    outcome = ip.run_cell(f"%%tune --method random --trials 5 --storage memory --quiet\nx = tune.int(1, 5)\n{last}")
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "every trial of this cell would fail the same way" in str(outcome.error_in_exec)
+    assert [t.state.name for t in ip.user_ns["tune"].last.study.trials] == ["FAIL"]  # one trial, not five
+
+
+def test_a_cell_that_returns_a_number_sometimes_goes_on(ip):
+    cell = "x = tune.int(1, 6)\nx if x > 1 else None"
+    result = run(ip, f"%%tune --method grid --trials 6 --seed 1 --storage memory --quiet --no-refit\n{cell}")
+    assert len(result.study.trials) == 6  # once a trial completed, None is that trial's failure only
 
 
 def test_numpy_and_torch_scalars_are_scores(ip):

@@ -49,7 +49,7 @@ from ipytune.search.settings import (
 )
 from ipytune.search.space import Param
 from ipytune.search.storage import fresh_study_name, open_storage, storage_key
-from ipytune.search.trial import BadObjective, evaluate, refit
+from ipytune.search.trial import BadObjective, NotANumber, evaluate, refit
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 
@@ -186,6 +186,11 @@ def run_one(
         return TrialState.PRUNED, None, None
     except BadObjective as bad:
         trial.set_user_attr(FAIL_REASON, str(bad))
+        if isinstance(bad, NotANumber) and not settings.catch and not _any_complete(trial):
+            raise UsageError(
+                f"trial {trial.number}: {bad}; every trial of this cell would fail the same way, so the search "
+                f"stopped: end the cell with the score (or add --catch if only some trials return no number)."
+            ) from None
         return TrialState.FAIL, None, None
     except (KeyboardInterrupt, UsageError):
         raise
@@ -193,6 +198,11 @@ def run_one(
         trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
         return TrialState.FAIL, None, sys.exc_info()  # type: ignore[return-value]
     return TrialState.COMPLETE, value, None
+
+
+def _any_complete(trial: optuna.Trial) -> bool:
+    """Whether the trial's study has a complete trial (then the cell can return a number)."""
+    return bool(trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
 
 
 class Search:

@@ -32,6 +32,11 @@ class BadObjective(Exception):
     """The cell ran but its last expression is not a usable score; the trial fails."""
 
 
+class NotANumber(BadObjective):
+    """The cell's last expression is not a number at all (None, a string, a list...): a fault of the
+    cell, not of the trial's values, so every trial would fail the same way."""
+
+
 def is_estimator(value: Any) -> bool:
     return hasattr(value, "fit") and hasattr(value, "get_params") and not isinstance(value, type)
 
@@ -123,7 +128,7 @@ def to_score(value: Any) -> float:
     if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # NumPy scalars, 0-d arrays/tensors
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadObjective(_describe(value))
+        raise NotANumber(_describe(value))
     score = float(value)
     if math.isnan(score):
         raise BadObjective("the cell returned NaN")
