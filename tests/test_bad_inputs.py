@@ -82,3 +82,42 @@ def test_a_search_stopped_by_an_estimator_that_cannot_fit_is_still_tune_last(ip:
     last = ip.user_ns["tune"].last  # type: ignore[attr-defined]
     assert last.study.study_name == "unfit"
     assert [t.state.name for t in last.study.trials] == ["FAIL"]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("--maximize --minimize", "--maximize and --minimize together"),
+        ("--minimize --trials 2 --maximize", "--maximize and --minimize together"),
+    ],
+)
+def test_contradicting_flags_are_one_line(ip: object, line: str, message: str) -> None:
+    outcome = ip.run_cell(f"%%tune {line} --storage memory\nx = tune.int(1, 2)\nx")  # type: ignore[attr-defined]
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert message in str(outcome.error_in_exec)
+
+
+def test_a_bad_config_default_is_named_as_the_config_not_as_a_flag(ip: object) -> None:
+    ip.run_line_magic("config", "TuneMagics.default_method = 'annealing'")  # type: ignore[attr-defined]
+    try:
+        outcome = ip.run_cell("%%tune --storage memory\nx = tune.int(1, 2)\nx")  # type: ignore[attr-defined]
+    finally:
+        ip.run_line_magic("config", "TuneMagics.default_method = 'tpe'")  # type: ignore[attr-defined]
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "%config TuneMagics.default_method 'annealing' is not one of" in str(outcome.error_in_exec)
+
+
+def test_sys_exit_in_the_cell_says_the_finished_trials_are_kept(ip: object) -> None:
+    run(ip, "calls = []")
+    cell = "import sys\nx = tune.int(1, 9)\ncalls.append(x)\nif len(calls) == 3:\n    sys.exit(2)\nx"
+    outcome = ip.run_cell(f"%%tune --method random --trials 6 --study leaving --storage memory --quiet\n{cell}")  # type: ignore[attr-defined]
+    assert isinstance(outcome.error_in_exec, UsageError)
+    assert "trial 2 called sys.exit(2)" in str(outcome.error_in_exec)
+    assert "2 finished trials are kept in study 'leaving'" in str(outcome.error_in_exec)
+    assert [t.state.name for t in ip.user_ns["tune"].last.study.trials] == ["COMPLETE", "COMPLETE", "FAIL"]  # type: ignore[attr-defined]
+
+
+def test_data_a_cell_never_used_is_said(ip: object) -> None:
+    run(ip, "X, y = [[0.0]] * 10, [0, 1] * 5")
+    result = run(ip, "%%tune --method random --trials 2 --data X y --storage memory --quiet\nx = tune.int(1, 2)\nx")
+    assert "--data X y was not used: the cell returned a number" in str(result)

@@ -112,8 +112,9 @@ def parse_tune_line(
     """Parse a ``%%tune`` line into validated options; misuse is a one-line ``UsageError``."""
     defaults = defaults or {}
     args = parse_argstring(magic, line)
+    _one_direction(line)
     options = TuneOptions(
-        method=check_method(args.method or defaults.get("method", "tpe")),
+        method=_method(args.method, defaults),
         trials=args.trials,
         timeout=args.timeout,
         direction=args.direction or "maximize",
@@ -189,7 +190,7 @@ def parse_automl_line(line: str, defaults: dict[str, Any], magic: Callable[..., 
         data=data,
         task=args.task,
         families=families or None,
-        method=check_method(args.method or defaults.get("method", "tpe")),
+        method=_method(args.method, defaults),
         trials=args.trials,
         timeout=args.timeout,
         cv=args.cv if args.cv is not None else defaults.get("cv", 5),
@@ -207,6 +208,24 @@ def parse_automl_line(line: str, defaults: dict[str, Any], magic: Callable[..., 
     check_nested(options.nested)
     check_tracking(options.project)
     return options
+
+
+def _method(flag: str | None, defaults: dict[str, Any]) -> Method:
+    """--method, else the %config default (a bad default is named as what it is, not as a flag never typed)."""
+    if flag is not None:
+        return check_method(flag)
+    return check_method(defaults.get("method", "tpe"), flag="%config TuneMagics.default_method")
+
+
+def _one_direction(line: str) -> None:
+    import shlex
+
+    try:
+        words = shlex.split(line)
+    except ValueError:  # quoting argparse took but shlex does not
+        words = line.split()
+    if {"--maximize", "--minimize"} <= set(words):
+        raise UsageError("--maximize and --minimize together: keep the one you mean.")
 
 
 def _data(names: list[str] | None) -> tuple[str, str] | None:

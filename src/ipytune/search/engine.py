@@ -40,6 +40,7 @@ from ipytune.search.result import TuneResult
 from ipytune.search.samplers import FastGridSampler, make_pruner, make_sampler
 from ipytune.search.samplers.budget import budget_grid_sampler
 from ipytune.search.settings import (
+    CV_SCORES,
     DEFAULT_TRIALS,
     FAIL_REASON,
     METHOD_ATTR,
@@ -194,6 +195,13 @@ def run_one(
         return TrialState.FAIL, None, None
     except (KeyboardInterrupt, UsageError):
         raise
+    except SystemExit as leaving:  # sys.exit() in the cell: the search ends here, its finished trials stay
+        trial.set_user_attr(FAIL_REASON, f"the cell called sys.exit({leaving.code!r})")
+        kept = len(trial.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        raise UsageError(
+            f"trial {trial.number} called sys.exit({leaving.code!r}): the search stopped there; {kept} finished "
+            f"trials are kept in study {trial.study.study_name!r} (tune.last)."
+        ) from None
     except Exception as error:
         trial.set_user_attr(FAIL_REASON, f"{type(error).__name__}: {error}")
         return TrialState.FAIL, None, sys.exc_info()  # type: ignore[return-value]
@@ -383,8 +391,18 @@ class Search:
             trials_run=self.trials_run,
             error=self.error,
             error_trial=self.error_trial,
-            note=self.note,
+            note=self._notes(),
         )
+
+    def _notes(self) -> str:
+        notes = [self.note] if self.note else []
+        assert self.study is not None
+        data = self.settings.scoring.data
+        if data is not None:  # cross-validation only happens for a returned estimator: say when it did not
+            complete = self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if complete and not any(CV_SCORES in t.user_attrs for t in complete):
+                notes.append(f"--data {' '.join(data)} was not used: the cell returned a number, not an estimator")
+        return "; ".join(notes)
 
     def refit(self, result: TuneResult, namespace: dict[str, Any] | None = None) -> Any:
         """Run the cell once more with the best parameters (in the real namespace unless another is given),
