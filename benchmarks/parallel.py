@@ -104,6 +104,18 @@ def cpu_seconds() -> float:
     return total
 
 
+class Timing(float):
+    """Wall-clock seconds that also carry the CPU seconds of the same span (``cpu``)."""
+
+    cpu: float
+
+
+def timing(wall: float, cpu: float) -> Timing:
+    value = Timing(wall)
+    value.cpu = cpu
+    return value
+
+
 @dataclass
 class Timed:
     """Per contender, one value per round: wall-clock seconds and CPU seconds (all our processes)."""
@@ -130,8 +142,10 @@ def alternate(contenders: dict[str, Callable[[], float]], rounds: int) -> Timed:
         for name in names[r % len(names) :] + names[: r % len(names)]:
             gc.collect()
             before = cpu_seconds()
-            timed.wall[name].append(contenders[name]())
-            timed.cpu[name].append(cpu_seconds() - before)
+            wall = contenders[name]()
+            after = cpu_seconds()
+            timed.wall[name].append(wall)
+            timed.cpu[name].append(getattr(wall, "cpu", after - before))  # a Timing knows its own span
         print(f"    round {r + 1}/{rounds}: " + ", ".join(f"{n} {timed.wall[n][-1]:.2f} s" for n in names), flush=True)
     return timed
 
@@ -178,9 +192,10 @@ class Shell:
         self.ip.run_cell(BURN).raise_error()
         self.last: Any = None
 
-    def run(self, line: str, body: str, namespace: dict[str, Any] | None = None) -> float:
+    def run(self, line: str, body: str, namespace: dict[str, Any] | None = None) -> Timing:
         """Seconds to run ``%%tune line`` + ``body`` (its summary display included), in a fresh folder:
-        the default storage is then a new ``.ipytune/studies.journal`` each time."""
+        the default storage is then a new ``.ipytune/studies.journal`` each time. Its ``cpu``: what every
+        process of ours used meanwhile (not the garbage collections around it)."""
         self.ip.user_ns.update(namespace or {})
         cell = f"%%tune {line} {FLAGS}\n{body}"
         previous = os.getcwd()
@@ -188,15 +203,17 @@ class Shell:
         try:
             gc.collect()
             with contextlib.redirect_stdout(io.StringIO()):
+                cpu = cpu_seconds()
                 start = time.perf_counter()
                 result = self.ip.run_cell(cell)
                 elapsed = time.perf_counter() - start
+                cpu = cpu_seconds() - cpu
         finally:
             os.chdir(previous)
         result.raise_error()
         self.last = self.ip.user_ns["tune"].last
         self.ip.displayhook.flush()  # Out[n] would keep every study alive
-        return elapsed
+        return timing(elapsed, cpu)
 
 
 PROCESS = (
@@ -222,8 +239,9 @@ class Processes:
         ]
         self.run(1000, [1] * count)  # started and warm
 
-    def run(self, n: int, counts: list[int]) -> float:
+    def run(self, n: int, counts: list[int]) -> Timing:
         """Seconds until every process has run its ``counts[i]`` calls (all start at once)."""
+        cpu = cpu_seconds()
         start = time.perf_counter()
         for proc, count in zip(self.procs, counts, strict=False):
             assert proc.stdin is not None
@@ -232,7 +250,8 @@ class Processes:
         for proc, _ in zip(self.procs, counts, strict=False):
             assert proc.stdout is not None
             proc.stdout.readline()
-        return time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        return timing(elapsed, cpu_seconds() - cpu)
 
     def close(self) -> None:
         for proc in self.procs:
