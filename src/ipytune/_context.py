@@ -44,3 +44,15 @@ def running(trial: Any, log_sink: LogSink | None = None) -> Iterator[None]:
     finally:
         _log_sink.reset(sink_token)
         _trial.reset(trial_token)
+
+
+def snapshot() -> tuple[Any, LogSink | None]:
+    """What is running now, to be put back with :func:`restore`."""
+    return _trial.get(), _log_sink.get()
+
+
+def restore(state: tuple[Any, LogSink | None]) -> None:
+    """Put back what :func:`snapshot` saw: after a search, even one whose trial a Ctrl-C cut short
+    inside :func:`running` (its reset never ran), nothing of it is left running."""
+    _trial.set(state[0])
+    _log_sink.set(state[1])

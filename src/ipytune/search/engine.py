@@ -32,6 +32,7 @@ import optuna
 from IPython.core.error import UsageError
 from optuna.trial import FrozenTrial, TrialState
 
+from ipytune import _context as context
 from ipytune._context import LogSink
 from ipytune.search._optuna import fast_tell, stored_trial
 from ipytune.search.cell import CellProgram
@@ -290,6 +291,7 @@ class Search:
     def run(self) -> TuneResult:
         """Run the trials; returns with every finished trial told to the study, whatever stopped it."""
         study = self.prepare()
+        outside = context.snapshot()
         started: list[Observer] = []
         try:
             total = self.planned_trials()
@@ -307,6 +309,7 @@ class Search:
             self.stop_reason = "interrupted"
         finally:
             with interrupts_held() as held:  # the tracker must write every finished trial
+                context.restore(outside)
                 for observer in started:
                     observer.finish(study, self.stop_reason)
                 result = self.result()
