@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ipytune.search.engine import Search
 
 POLL_S = 0.25
+POLL_DATABASE_S = 1.0
 GRACE_S = 3.0  # after a Ctrl-C, how long the running trials have to close themselves
 
 Futures = Sequence[Any]  # anything with done() and result(): concurrent.futures, dask.distributed
@@ -60,6 +61,8 @@ class Driver:
         self._low = len(study.get_trials(deepcopy=False))  # trials below are settled: older, or notified
         self._seen: set[int] = set()
         self._why: str | None = None
+        # reading a database study is costly for the kernel: poll it less often than a journal file
+        self.poll_every = POLL_DATABASE_S if "://" in storage_key(search.settings.storage) else POLL_S
 
     def make_jobs(
         self,
@@ -108,7 +111,7 @@ class Driver:
             if interrupted:
                 raise KeyboardInterrupt
             while True:
-                done = _wait(futures, POLL_S)
+                done = _wait(futures, self.poll_every)
                 self.poll()
                 if self._why is None and self.search.should_stop(self.study):
                     self.stop("stopped")
@@ -216,6 +219,9 @@ def _wait(futures: Futures, timeout: float) -> bool:
     """Wait up to ``timeout`` seconds; whether every future is done."""
     if all(isinstance(f, concurrent.futures.Future) for f in futures):
         return not concurrent.futures.wait(futures, timeout)[1]
-    if not all(f.done() for f in futures):
-        time.sleep(timeout)
-    return all(f.done() for f in futures)
+    deadline = time.monotonic() + timeout
+    while not all(f.done() for f in futures):  # Dask futures: look often, so a finished search ends at once
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True

@@ -16,6 +16,7 @@ silenced) and a Ctrl-C reaching it ends its running trial as FAIL "interrupted".
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -203,14 +204,19 @@ def _isolated(job: WorkerJob) -> Iterator[None]:
         yield
         return
     logging.getLogger("optuna").setLevel(logging.ERROR)  # no "Trial N finished" line per trial
-    previous = os.getcwd()
+    try:
+        previous: str | None = os.getcwd()
+    except OSError:  # the folder this worker started in was removed: nothing to go back to
+        previous = None
     with open(os.devnull, "w") as null, redirect_stdout(null), redirect_stderr(null):
         try:
             if job.cwd is not None:
                 os.chdir(job.cwd)
             yield
         finally:
-            os.chdir(previous)
+            if previous is not None:
+                with contextlib.suppress(OSError):
+                    os.chdir(previous)
 
 
 class _Signals:
