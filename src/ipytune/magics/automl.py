@@ -16,7 +16,6 @@ from IPython.core.magic import line_magic, magics_class
 from ipytune.magics._shell import search_observers
 from ipytune.magics.arguments import automl_arguments
 from ipytune.magics.defaults import SearchMagics
-from ipytune.magics.options import parse_automl_line
 
 
 @magics_class
@@ -32,6 +31,7 @@ class AutoMLMagics(SearchMagics):
         and ``best_estimator`` (the winner refitted on all the data).
         """
         from ipytune.honest.automl import DEFAULT_TOLERANCE, automl
+        from ipytune.magics.options import parse_automl_line
         from ipytune.search.storage import fresh_study_name
 
         options = parse_automl_line(line, self.defaults(), magic=self.automl)

@@ -9,7 +9,7 @@ bayes_opt, pandas) is imported when a search runs, not when the extension loads.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, magics_class
@@ -17,8 +17,10 @@ from IPython.core.magic import cell_magic, magics_class
 from ipytune.magics._shell import compile_cell, search_observers, show_user_traceback
 from ipytune.magics.arguments import tune_arguments
 from ipytune.magics.defaults import SearchMagics
-from ipytune.magics.options import TuneOptions, parse_tune_line
 from ipytune.search.declarations import tune as tune_api
+
+if TYPE_CHECKING:
+    from ipytune.magics.options import TuneOptions
 
 
 @magics_class
@@ -35,6 +37,8 @@ class TuneMagics(SearchMagics):
         ``TuneResult`` (also ``tune.last``); with refit (default) the cell runs once
         more in the notebook with the best parameters.
         """
+        from ipytune.magics.options import parse_tune_line  # parsed when a search runs, not at %load_ext
+
         options = parse_tune_line(line, self.defaults(), magic=self.tune)
         shell = self.shell
         assert shell is not None
