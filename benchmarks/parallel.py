@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from readme_block import write_block  # benchmarks/ is the script's folder, first on sys.path
+
 README = Path(__file__).with_name("README.md")
 SECTION = "## Parallel and distributed search (issue 9)"
 BEGIN, END = "<!-- parallel.py writes from here -->", "<!-- parallel.py writes up to here -->"
@@ -797,16 +799,7 @@ def write_readme(results: Results, command: str, started: str, postgres: str | N
             END,
         ]
     )
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
-    if SECTION not in text:
-        README.write_text(text.rstrip("\n") + f"\n\n{SECTION}\n\n{generated}\n")
-    else:
-        head, rest = text.split(SECTION, 1)
-        following = rest.find("\n## ")
-        mine, others = (rest, "") if following < 0 else (rest[: following + 1], rest[following + 1 :])
-        kept = mine.split(END, 1)[1] if END in mine else "\n"
-        README.write_text(f"{head}{SECTION}\n\n{generated}{kept}{others}")
-    print(f"wrote {README}")
+    write_block(README, SECTION, END, generated)
 
 
 def main(argv: list[str] | None = None) -> None:
