@@ -325,6 +325,7 @@ def test_real_sigint_between_trials_stops_cleanly(ip):
         "time.sleep(0.01)\n"
         "x"
     )
+    run(ip, cell.replace("--trials 1000", "--trials 1"))  # the first search imports optuna and torch: not timed
     ip.run_cell("timer = threading.Timer(0.5, _thread.interrupt_main); timer.start()")
     result = run(ip, cell)
     assert result.stop_reason == "interrupted"
