@@ -172,17 +172,18 @@ def test_locked_database_costs_one_lock_timeout_not_one_per_trial(ip, trackio_di
 
 def test_failed_and_pruned_trials_are_tracked_with_their_state(ip, trackio_dir):
     cell = (
-        "x = tune.int(1, 6)\n"
+        "x = tune.int(1, 16)\n"
         "if x == 1:\n"
         "    raise ValueError('no ones')\n"
         "for step in range(5):\n"
         "    tune.report(x if step else 0, step)\n"
         "x"
     )
-    result = search(ip, "--method grid --study states --catch --prune median", cell)
+    result = search(ip, "--method grid --seed 0 --study states --catch --prune median", cell)
     table = runs("states")
     by_trial = dict(zip(table["search.trial"], table["state"], strict=True))
     assert by_trial == {t.number: t.state.name for t in result.study.get_trials()}
+    assert {"COMPLETE", "PRUNED", "FAIL"} <= set(by_trial.values())  # each state really happened
     failed = table[table["state"] == "FAIL"]
     assert failed["fail_reason"].tolist() == ["ValueError: no ones"]
 
