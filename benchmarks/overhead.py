@@ -27,37 +27,13 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from readme_block import write_block  # benchmarks/ is the script's folder, first on sys.path
+from readme_block import Results, Row, table, write_block  # benchmarks/ is the script's folder, first on sys.path
 
 README = Path(__file__).with_name("README.md")
 SECTION = "## Overhead (issue 2)"
-
-
-@dataclass
-class Row:
-    """One line of the results table: a measured quantity, its target and whether it is met."""
-
-    what: str
-    ipytune: str
-    reference: str
-    ratio: str
-    target: str
-    met: bool | None = None
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-        mark = "" if row.met is None else ("met" if row.met else "MISSED")
-        print(f"  {row.what}: ipytune {row.ipytune} | reference {row.reference} | {row.ratio} | {mark}", flush=True)
 
 
 # --------------------------------------------------------------------------------------
@@ -543,17 +519,6 @@ def bench_load_ext(results: Results, repetitions: int) -> None:
 
 
 # --------------------------------------------------------------------------------------
-def table(results: Results) -> str:
-    lines = [
-        "| measured | ipytune | hand-written / reference | ratio | target | |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in results.rows:
-        mark = "" if row.met is None else ("met" if row.met else "**missed**")
-        lines.append(f"| {row.what} | {row.ipytune} | {row.reference} | {row.ratio} | {row.target} | {mark} |")
-    return "\n".join(lines)
-
-
 def machine() -> str:
     import bayes_opt
     import IPython

@@ -44,43 +44,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from readme_block import write_block  # benchmarks/ is the script's folder, first on sys.path
+from readme_block import Results, Row, table, write_block  # benchmarks/ is the script's folder, first on sys.path
 
 README = Path(__file__).with_name("README.md")
 SECTION = "## Parallel and distributed search (issue 9)"
 BEGIN, END = "<!-- parallel.py writes from here -->", "<!-- parallel.py writes up to here -->"
 PARTS = ("throughput", "dispatch", "data", "cluster")
-
-
-@dataclass
-class Row:
-    """One line of the results table: a measured quantity, its target and whether it is met."""
-
-    what: str
-    ipytune: str
-    reference: str
-    ratio: str
-    target: str
-    met: bool | None = None
-
-
-@dataclass
-class Results:
-    rows: list[Row] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def add(self, row: Row) -> None:
-        self.rows.append(row)
-        mark = "" if row.met is None else ("met" if row.met else "MISSED")
-        print(f"  {row.what}: ipytune {row.ipytune} | reference {row.reference} | {row.ratio} | {mark}", flush=True)
-
-    def note(self, text: str) -> None:
-        self.notes.append(text)
-        print(f"  note: {text}", flush=True)
 
 
 def median(values: list[float]) -> float:
@@ -708,17 +681,6 @@ def bench_cluster(shell: Shell, results: Results, url: str, n_cpu: int, n_trivia
 
 
 # --------------------------------------------------------------------------------------
-def table(results: Results) -> str:
-    lines = [
-        "| measured | ipytune | hand-written / reference | ratio | target | |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for row in results.rows:
-        mark = "" if row.met is None else ("met" if row.met else "**missed**")
-        lines.append(f"| {row.what} | {row.ipytune} | {row.reference} | {row.ratio} | {row.target} | {mark} |")
-    return "\n".join(lines)
-
-
 def load_average() -> str:
     with contextlib.suppress(OSError, AttributeError):
         return f"{os.getloadavg()[0]:.1f}"

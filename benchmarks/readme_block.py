@@ -1,8 +1,43 @@
-"""One benchmark's block of benchmarks/README.md, rewritten in place (the text after it is kept)."""
+"""The results of a benchmark: its rows, its markdown table, and its block of benchmarks/README.md."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass
+class Row:
+    """One line of the results table: a measured quantity, its target and whether it is met."""
+
+    what: str
+    ipytune: str
+    reference: str
+    ratio: str
+    target: str
+    met: bool | None = None
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        mark = "" if row.met is None else ("met" if row.met else "MISSED")
+        print(f"  {row.what}: ipytune {row.ipytune} | reference {row.reference} | {row.ratio} | {mark}", flush=True)
+
+
+def table(results: Results) -> str:
+    lines = [
+        "| measured | ipytune | hand-written / reference | ratio | target | |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in results.rows:
+        mark = "" if row.met is None else ("met" if row.met else "**missed**")
+        lines.append(f"| {row.what} | {row.ipytune} | {row.reference} | {row.ratio} | {row.target} | {mark} |")
+    return "\n".join(lines)
 
 
 def write_block(readme: Path, section: str, end: str, generated: str) -> None:
