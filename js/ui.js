@@ -1,14 +1,94 @@
-// ipytune's widget UI kit: SVG/DOM builders, scales, axes, paths, colours, binary decoding and
-// push(model). The styles are not here: they are js/styles.css, shipped through anywidget's `_css`.
+// ipytune's widget UI kit: the widget root (theme + presentation scale), scalable plots, SVG/DOM
+// builders, scales, axes, legends, paths, colours, binary decoding and push(model). The styles are
+// js/styles.css, shipped through anywidget's `_css`; its --ipytune-* variables are the theme.
 // Written by hand so the bundles have no runtime dependency and work from a CDN-less export.
 
 export const SVG_NS = "http://www.w3.org/2000/svg";
 
+// Theme colours for SVG attributes: svg() sets a "var(...)" value as a style property, since SVG
+// presentation attributes cannot hold var().
+export const C = {
+  fg: "var(--ipytune-fg)",
+  muted: "var(--ipytune-muted)",
+  bg: "var(--ipytune-bg)",
+  panel: "var(--ipytune-panel)",
+  axis: "var(--ipytune-axis)",
+  gridline: "var(--ipytune-gridline)",
+  point: "var(--ipytune-point)",
+  band: "var(--ipytune-band)",
+  c1: "var(--ipytune-c1)",
+  c2: "var(--ipytune-c2)",
+  c3: "var(--ipytune-c3)",
+  c4: "var(--ipytune-c4)",
+  c5: "var(--ipytune-c5)",
+  pruned: "var(--ipytune-c-pruned)",
+};
+
 export function svg(tag, attrs = {}, parent = null) {
   const node = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (typeof v === "string" && v.startsWith("var(")) node.style.setProperty(k, v);
+    else node.setAttribute(k, v);
+  }
   if (parent) parent.appendChild(node);
   return node;
+}
+
+// The widget's root element: themed (.ipytune-w) and at presentation scale while the model's
+// `present` is true.
+export function widgetRoot(model, el, cls) {
+  const root = html("div", { class: `ipytune-w ${cls}` }, el);
+  const present = () => root.classList.toggle("ipytune-present", !!model.get("present"));
+  present();
+  model.on("change:present", present);
+  return root;
+}
+
+// An SVG drawing laid out in a w x h box of user units: it fills its cell's width (the viewBox
+// scales text and marks together) up to w px times --ipytune-zoom.
+export function plot(parent, w, h, cls = "") {
+  const node = svg("svg", { class: `ipytune-plot ${cls}`.trim(), viewBox: `0 0 ${w} ${h}`, "data-w": w, "data-h": h }, parent);
+  node.style.maxWidth = `calc(var(--ipytune-zoom) * ${w}px)`;
+  return node;
+}
+
+// Where a mouse event falls in an SVG's own user units (a scaled plot's pixels are not its units).
+export function pointer(svgRoot, ev) {
+  const m = svgRoot.getScreenCTM();
+  if (!m) return { x: ev.clientX, y: ev.clientY };
+  const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
+  return { x: p.x, y: p.y };
+}
+
+// An HTML legend whose glyphs are drawn like the marks they name.
+// items: [{label, glyph: "line" | "dash" | "step" | "dot" | "ring" | "star" | "band" | "tick", colour}]
+export function legend(parent, items, cls = "") {
+  const box = html("div", { class: `ipytune-legend ${cls}`.trim() }, parent);
+  for (const it of items) {
+    const item = html("span", { class: "ipytune-legend-item", "data-glyph": it.glyph }, box);
+    const g = svg("svg", { viewBox: "0 0 18 10" }, item);
+    const c = it.colour || C.fg;
+    if (it.glyph === "line" || it.glyph === "dash" || it.glyph === "step")
+      svg("path", { d: it.glyph === "step" ? "M0,8H8V2H18" : "M0,5H18", fill: "none", stroke: c, "stroke-width": 2, "stroke-dasharray": it.glyph === "dash" ? "4 3" : "none" }, g);
+    else if (it.glyph === "band") svg("rect", { x: 0, y: 1, width: 18, height: 8, fill: c }, g);
+    else if (it.glyph === "star") svg("path", { d: starD(9, 5, 5.5), fill: c }, g);
+    else if (it.glyph === "tick") svg("path", { d: "M9,0V10", stroke: c, "stroke-width": 2 }, g);
+    else if (it.glyph === "ring") svg("circle", { cx: 9, cy: 5, r: 3.5, fill: "none", stroke: c, "stroke-width": 1.6 }, g);
+    else svg("circle", { cx: 9, cy: 5, r: 3.5, fill: c }, g);
+    html("span", {}, item, it.label);
+  }
+  return box;
+}
+
+// A five-pointed star centred on (cx, cy), outer radius r.
+export function starD(cx, cy, r) {
+  let d = "";
+  for (let k = 0; k < 10; k++) {
+    const a = -Math.PI / 2 + (k * Math.PI) / 5;
+    const rr = k % 2 ? r * 0.45 : r;
+    d += `${k ? "L" : "M"}${(cx + rr * Math.cos(a)).toFixed(2)},${(cy + rr * Math.sin(a)).toFixed(2)}`;
+  }
+  return d + "Z";
 }
 
 export function html(tag, attrs = {}, parent = null, text = null) {
@@ -70,26 +150,33 @@ export function fmt(v) {
   return +v.toPrecision(4) + "";
 }
 
-// Axes of a plot area [x0, x1] × [y0, y1] (pixels), labelled.
-export function axes(g, sx, sy, { xlabel = "", ylabel = "", xticks = 5, yticks = 4 } = {}) {
+// Tick and label sizes in user units: at natural size 11 px and 12 px on screen, 18 and 19 px
+// at presentation zoom (1.6).
+export const TICK = 11;
+export const LABEL = 12;
+
+// Axes of a plot area [x0, x1] × [y0, y1] (user units), labelled. xtickValues / ytickValues
+// replace the automatic ticks; a tick is drawn only inside its axis, so no label is clipped.
+export function axes(g, sx, sy, { xlabel = "", ylabel = "", xticks = 5, yticks = 4, xtickValues = null, ytickValues = null, format = fmt } = {}) {
   const [x0, x1] = sx.range;
   const [y0, y1] = sy.range; // y0 is the bottom pixel
   const a = svg("g", { class: "ipytune-axes" }, g);
-  svg("line", { x1: x0, x2: x1, y1: y0, y2: y0, stroke: "#888" }, a);
-  svg("line", { x1: x0, x2: x0, y1: y0, y2: y1, stroke: "#888" }, a);
-  for (const t of ticks(...sx.domain, xticks)) {
+  svg("line", { x1: x0, x2: x1, y1: y0, y2: y0 }, a);
+  svg("line", { x1: x0, x2: x0, y1: y0, y2: y1 }, a);
+  const inside = (t, [lo, hi]) => t >= Math.min(lo, hi) - 1e-9 * Math.abs(hi - lo) && t <= Math.max(lo, hi) + 1e-9 * Math.abs(hi - lo);
+  for (const t of (xtickValues || ticks(...sx.domain, xticks)).filter((t) => inside(t, sx.domain))) {
     const x = sx(t);
-    svg("line", { x1: x, x2: x, y1: y0, y2: y0 + 4, stroke: "#888" }, a);
-    svg("text", { x, y: y0 + 15, "text-anchor": "middle", "font-size": 10, fill: "#555" }, a).textContent = fmt(t);
+    svg("line", { x1: x, x2: x, y1: y0, y2: y0 + 4 }, a);
+    svg("text", { class: "ipytune-tick", x, y: y0 + TICK + 5, "text-anchor": "middle", "font-size": TICK }, a).textContent = format(t);
   }
-  for (const t of ticks(...sy.domain, yticks)) {
+  for (const t of (ytickValues || ticks(...sy.domain, yticks)).filter((t) => inside(t, sy.domain))) {
     const y = sy(t);
-    svg("line", { x1: x0 - 4, x2: x0, y1: y, y2: y, stroke: "#888" }, a);
-    svg("text", { x: x0 - 6, y: y + 3, "text-anchor": "end", "font-size": 10, fill: "#555" }, a).textContent = fmt(t);
+    svg("line", { x1: x0 - 4, x2: x0, y1: y, y2: y }, a);
+    svg("text", { class: "ipytune-tick", x: x0 - 6, y: y + TICK * 0.35, "text-anchor": "end", "font-size": TICK }, a).textContent = format(t);
   }
-  if (xlabel) svg("text", { x: (x0 + x1) / 2, y: y0 + 28, "text-anchor": "middle", "font-size": 11 }, a).textContent = xlabel;
+  if (xlabel) svg("text", { class: "ipytune-label", x: (x0 + x1) / 2, y: y0 + TICK + LABEL + 9, "text-anchor": "middle", "font-size": LABEL }, a).textContent = xlabel;
   if (ylabel)
-    svg("text", { x: 12, y: (y0 + y1) / 2, "text-anchor": "middle", "font-size": 11, transform: `rotate(-90 12 ${(y0 + y1) / 2})` }, a).textContent = ylabel;
+    svg("text", { class: "ipytune-label", x: LABEL, y: (y0 + y1) / 2, "text-anchor": "middle", "font-size": LABEL, transform: `rotate(-90 ${LABEL} ${(y0 + y1) / 2})` }, a).textContent = ylabel;
   return a;
 }
 

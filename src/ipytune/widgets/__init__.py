@@ -3,7 +3,8 @@
 - :func:`gp_explorer` — the GP surrogate, step by step (bayes_opt's own GP and acquisition);
 - :func:`coverage_explorer` — grid vs random search on the same budget;
 - :func:`compare_runs` — tracked runs side by side (table, curves, parallel coordinates);
-- :class:`SearchDashboard` — the live dashboard that ``%%tune`` shows in a notebook.
+- :class:`SearchDashboard` — the live dashboard that ``%%tune`` shows in a notebook;
+- :func:`presentation` — draw every widget created afterwards at slide size (``present=True``).
 
 Each widget keeps what it shows in its own state, so it renders in exported HTML and
 slides too; outside a front-end its text ``repr`` is a summary.
@@ -22,6 +23,7 @@ __all__ = [
     "compare_runs",
     "coverage_explorer",
     "gp_explorer",
+    "presentation",
 ]
 
 _WHERE = {
@@ -32,6 +34,7 @@ _WHERE = {
     "SearchDashboard": "dashboard",
     "compare_runs": "compare",
     "RunComparison": "compare",
+    "presentation": "_state",
 }
 
 

@@ -15,6 +15,7 @@ import ipywidgets
 import traitlets
 
 from ipytune.widgets._bundle import bundle, stylesheet
+from ipytune.widgets._state import Presentable
 
 RUN_NAME_COLUMNS = ("run", "name", "run_name")  # the first one in the runs table names each run
 GROUP_COLUMNS = ("group", "study")
@@ -25,7 +26,7 @@ MAX_PARAM_AXES = 8
 MAX_CURVES = 12
 
 
-class ParallelCoordinates(anywidget.AnyWidget):
+class ParallelCoordinates(Presentable, anywidget.AnyWidget):
     _esm = bundle("parcoords")
     _css = stylesheet("parcoords")
     title = traitlets.Unicode("").tag(sync=True)

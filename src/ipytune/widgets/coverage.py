@@ -17,14 +17,14 @@ import numpy as np
 import traitlets
 
 from ipytune.widgets._bundle import bundle, stylesheet
-from ipytune.widgets._state import rounded
+from ipytune.widgets._state import Presentable, rounded
 
 MAX_BUDGET = 36
 BACKGROUND = 40
 PEAK = 0.71  # between the points of small grids, as in the paper's figure
 
 
-class CoverageExplorer(anywidget.AnyWidget):
+class CoverageExplorer(Presentable, anywidget.AnyWidget):
     """Sample sets per budget (``data``) and the budget shown (``budget_index``)."""
 
     _esm = bundle("coverage")

@@ -18,12 +18,13 @@ import traitlets
 from ipytune._format import format_params
 from ipytune.search.progress import _Tracker
 from ipytune.widgets._bundle import bundle, stylesheet
+from ipytune.widgets._state import Presentable
 
 STATE_CODES = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2}
 POLL_INTERVAL = 0.1  # seconds between looks for a Stop click
 
 
-class SearchDashboard(anywidget.AnyWidget):
+class SearchDashboard(Presentable, anywidget.AnyWidget):
     _esm = bundle("dashboard")
     _css = stylesheet("dashboard")
     title = traitlets.Unicode("").tag(sync=True)
