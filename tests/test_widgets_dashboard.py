@@ -63,7 +63,8 @@ def test_the_stop_flag_ends_the_search_before_the_next_trial(ip: object) -> None
     board = LiveDashboard("random", show=False)
     assert board.pump is None  # no kernel here: Stop says it is unavailable
     assert not board.widget.can_stop
-    assert "interrupt" in board.widget.stop_note
+    assert "interrupt the kernel" in board.widget.stop_note  # shown inline, with what to do instead
+    assert "finished trial is kept" in board.widget.stop_note
     # the cell plays the front-end: it sets the synced trait as a click would
     program = parse_cell("x = tune.float(0, 1)\nboard.widget.stop_requested = len(board._values) >= 5\nx")
     user_ns = dict(ip.user_ns, board=board)  # type: ignore[attr-defined]

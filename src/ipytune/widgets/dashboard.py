@@ -22,6 +22,12 @@ from ipytune.widgets._state import Presentable
 
 STATE_CODES = {"COMPLETE": 0, "PRUNED": 1, "FAIL": 2}
 POLL_INTERVAL = 0.1  # seconds between looks for a Stop click
+# Shown inline in the dashboard, where the Stop button would be (Colab, ipykernel < 7, a console).
+STOP_UNAVAILABLE = (
+    "No Stop button here: this kernel cannot take a click while the search runs (that needs "
+    "ipykernel 7; Colab's is older). To stop, interrupt the kernel (the ■ button, or Runtime → "
+    "Interrupt execution on Colab): every finished trial is kept."
+)
 
 
 class SearchDashboard(Presentable, anywidget.AnyWidget):
@@ -68,7 +74,7 @@ class LiveDashboard(_Tracker):
         self.pump = CommPump.for_widget(self.widget)
         self.widget.can_stop = self.pump is not None
         if self.pump is None:
-            self.widget.stop_note = "Stop needs ipykernel 7 in a notebook; interrupt the kernel instead."
+            self.widget.stop_note = STOP_UNAVAILABLE
         if show:
             from IPython.display import display
 
