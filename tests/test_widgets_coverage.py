@@ -44,10 +44,27 @@ def test_the_important_parameter_can_be_y() -> None:
     d = coverage_data(budget=4, important="y")
     x, y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5))
     assert np.ptp(objective(x, 0.71, "y")) < 0.1 < np.ptp(objective(0.5, y, "y"))
-    assert d["marginals"]["y"]["values"] != d["marginals"]["x"]["values"]
+    assert [a["name"] for a in d["axes"]] == ["unimportant", "important"]
+    assert d["important"] == 1
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"budget": 0}, "budget"), ({"important": "z"}, "important")])
+@pytest.mark.parametrize("w", [0.5, 0.9, 0.99])
+def test_importance_is_the_share_of_f_each_parameter_moves(w: float) -> None:
+    line = np.linspace(0, 1, 401)
+    assert np.ptp(objective(line, 0.3, importance=w)) == pytest.approx(w, abs=1e-3)
+    assert np.ptp(objective(0.3, line, importance=w)) == pytest.approx(1 - w, abs=1e-3)
+    # the parts the front-end composes f from are f's own
+    d = coverage_data(budget=9)
+    frame = d["panels"][1]["frames"][8]
+    composed = w * np.array(frame["bump"]) + (1 - w) * np.array(frame["ripple"])
+    assert composed == pytest.approx(objective(np.array(frame["x"]), np.array(frame["y"]), importance=w), abs=1e-5)
+    assert [a["name"] for a in d["axes"]] == ["important", "unimportant"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"budget": 0}, "budget"), ({"important": "z"}, "important"), ({"importance": 0.7}, "importance")],
+)
 def test_bad_input(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         coverage_explorer(**kwargs)
@@ -61,6 +78,9 @@ def test_slider_state_round_trips() -> None:
     copy.set_state(widget.get_state())
     assert copy.budget == 16
     assert "16 points" in repr(copy)
+    widget.weight_index = 0
+    assert widget.importance == 0.5
+    assert "importance 0.5" in repr(widget)
 
 
 def test_coverage_of_real_searches_side_by_side(ip: object) -> None:

@@ -1,8 +1,9 @@
 """Widgets as a person sees them: a few cells run in a real kernel, exported to HTML, opened in
 chromium at slide size in a light or a dark theme.
 
-The dark themes are JupyterLab Dark's and VS Code's Dark Modern's own variable values, set on
-the exported page as those front-ends set them on theirs; ipytune's stylesheet must read them.
+The dark themes are JupyterLab Dark's (nbconvert's dark template) and VS Code's Dark Modern
+(its --vscode-* variables, set on the page as VS Code's notebook webview sets them); ipytune's
+stylesheet must read them.
 """
 
 from __future__ import annotations
@@ -13,33 +14,23 @@ from typing import Any
 
 SLIDE = {"width": 1280, "height": 720}
 
-# JupyterLab 4's theme-dark-extension (variables.css) and VS Code's Dark Modern, the values the
-# widgets' colours come from.
-THEMES = {
-    "light": "",
-    "jupyterlab-dark": """:root {
-      --jp-layout-color0: #111111; --jp-layout-color1: #212121; --jp-layout-color2: #424242;
-      --jp-ui-font-color0: rgba(255,255,255,1); --jp-ui-font-color1: rgba(255,255,255,0.87);
-      --jp-ui-font-color2: rgba(255,255,255,0.54); --jp-border-color1: #616161;
-      --jp-border-color2: #424242; --jp-brand-color3: #0d47a1; --jp-warn-color1: #f57c00;
-      --jp-warn-color3: #5d3a00; }
-      body { background: #111111; color: rgba(255,255,255,0.87); }""",
-    "vscode-dark": """:root {
-      --vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
-      --vscode-descriptionForeground: #9d9d9d; --vscode-editorWidget-background: #202020;
-      --vscode-editorWidget-border: #313131; --vscode-list-activeSelectionBackground: #04395e;
-      --vscode-list-activeSelectionForeground: #ffffff;
-      --vscode-inputValidation-warningBackground: #352a05;
-      --vscode-inputValidation-warningBorder: #b89500; }
-      body { background: #1f1f1f; color: #cccccc; }""",
-}
+# JupyterLab Dark is nbconvert's own dark theme (JupyterLab's theme-dark-extension variables); VS Code
+# is emulated as its notebook webview does it: its Dark Modern --vscode-* variables on the page.
+VSCODE_DARK = """:root {
+  --vscode-editor-foreground: #cccccc; --vscode-editor-background: #1f1f1f;
+  --vscode-descriptionForeground: #9d9d9d; --vscode-editorWidget-background: #202020;
+  --vscode-editorWidget-border: #454545; --vscode-list-activeSelectionBackground: #04395e;
+  --vscode-list-activeSelectionForeground: #ffffff;
+  --vscode-inputValidation-warningBackground: #352a05;
+  --vscode-inputValidation-warningBorder: #b89500; }
+body, .jp-Notebook, .jp-Cell, .jp-OutputArea-output { background: #1f1f1f !important; color: #cccccc; }"""
+THEMES = ("light", "jupyterlab-dark", "vscode-dark")
 
 
-def export_cells(cells: list[str], workdir: Path, name: str = "pictures") -> Path:
-    """Run ``cells`` in a fresh kernel (widget state stored) and export them to ``<name>.html``."""
+def run_cells(cells: list[str], workdir: Path) -> Any:
+    """Run ``cells`` in a fresh kernel and return the notebook, its widget state stored."""
     import nbformat
     from nbclient import NotebookClient
-    from nbconvert import HTMLExporter
 
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c) for c in cells]
@@ -48,14 +39,21 @@ def export_cells(cells: list[str], workdir: Path, name: str = "pictures") -> Pat
         notebook, timeout=300, kernel_name="python3", store_widget_state=True,
         resources={"metadata": {"path": str(workdir)}},
     ).execute()  # fmt: skip
-    body, _ = HTMLExporter().from_notebook_node(notebook)
-    target = workdir / f"{name}.html"
+    return notebook
+
+
+def export(notebook: Any, target: Path, theme: str = "light") -> Path:
+    """``notebook`` as exported HTML in ``theme`` (nbconvert's light or dark JupyterLab theme)."""
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(theme="dark" if theme == "jupyterlab-dark" else "light").from_notebook_node(notebook)
     target.write_text(body)
     return target
 
 
 def open_page(browser: Any, html: Path, theme: str = "light", viewport: dict[str, int] | None = None) -> tuple[Any, Any, list[str]]:
-    """The exported page in ``theme``, CDN requests answered from npm; console errors collected."""
+    """An exported page (VS Code's dark variables added for "vscode-dark"), CDN requests answered
+    from npm; console errors collected."""
     from tests.browser.cdn import NpmCdn
 
     page = browser.new_page(viewport=viewport or SLIDE)
@@ -65,8 +63,8 @@ def open_page(browser: Any, html: Path, theme: str = "light", viewport: dict[str
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" and not _probe(m.text) else None)
     page.goto(html.as_uri())
-    if THEMES[theme]:
-        page.add_style_tag(content=THEMES[theme])
+    if theme == "vscode-dark":
+        page.add_style_tag(content=VSCODE_DARK)
     return page, cdn, errors
 
 

@@ -22,34 +22,67 @@ from ipytune.widgets._state import Presentable, rounded
 MAX_BUDGET = 36
 BACKGROUND = 40
 PEAK = 0.71  # between the points of small grids, as in the paper's figure
+WIDTH = 0.08  # of the bump in the important parameter
+# How much of f's range the important parameter owns; the importance slider steps through these.
+WEIGHTS = (0.5, 0.75, 0.9, 0.96, 0.99)
+TOP_Q = 0.1  # "the top 10 % of the important parameter": the band around the peak
 
 
 class CoverageExplorer(Presentable, anywidget.AnyWidget):
-    """Sample sets per budget (``data``) and the budget shown (``budget_index``)."""
+    """Sample sets per budget (``data``), the budget shown (``budget_index``) and, for the demo
+    function, the importance shown (``weight_index`` into ``data["weights"]``)."""
 
     _esm = bundle("coverage")
     _css = stylesheet("coverage")
     data = traitlets.Dict().tag(sync=True)
     budget_index = traitlets.Int(0).tag(sync=True)
+    weight_index = traitlets.Int(0).tag(sync=True)
 
     @property
     def budget(self) -> int:
         return int(self.data["budgets"][self.budget_index])
 
+    @property
+    def importance(self) -> float | None:
+        weights = self.data.get("weights")
+        return float(weights[self.weight_index]) if weights else None
+
     def __repr__(self) -> str:
-        return summary(self.data, self.budget_index)
+        return summary(self.data, self.budget_index, self.importance)
 
 
-def coverage_explorer(budget: int = 9, important: str = "x", seed: int = 0) -> CoverageExplorer:
-    """Grid and random search side by side, ``budget`` trials each, on ``f(x, y) = g(important) + small h(other)``."""
+def coverage_explorer(
+    budget: int = 9, important: str = "x", seed: int = 0, importance: float = 0.96, present: bool | None = None
+) -> CoverageExplorer:
+    """Grid and random search side by side, ``budget`` trials each.
+
+    The function is ``f = w·bump(important) + (1 − w)·ripple(unimportant)`` on [0, 1]², both parts
+    ranging over [0, 1]: ``importance`` is ``w``, one of 0.5, 0.75, 0.9, 0.96, 0.99, and a slider
+    changes it. ``present=True`` draws at slide size (default: :func:`ipytune.widgets.presentation`).
+    """
     data = coverage_data(budget, important, seed)
-    return CoverageExplorer(data=data, budget_index=data["budgets"].index(budget))
+    if importance not in WEIGHTS:
+        raise ValueError(f"coverage_explorer: importance={importance!r} must be one of {', '.join(map(str, WEIGHTS))}.")
+    extra = {} if present is None else {"present": bool(present)}
+    return CoverageExplorer(
+        data=data, budget_index=data["budgets"].index(budget), weight_index=WEIGHTS.index(importance), **extra
+    )
 
 
-def objective(x: Any, y: Any, important: str = "x") -> Any:
-    """The demo function on [0, 1]²: a narrow bump in the important parameter, a ripple in the other."""
+def bump(a: Any) -> Any:
+    """The important parameter's part of f: a narrow bump, 1 at PEAK, 0 far from it."""
+    return np.exp(-(((np.asarray(a, dtype=float) - PEAK) / WIDTH) ** 2))
+
+
+def ripple(b: Any) -> Any:
+    """The unimportant parameter's part of f: a ripple over [0, 1]."""
+    return 0.5 * (1 + np.sin(3 * np.pi * np.asarray(b, dtype=float)))
+
+
+def objective(x: Any, y: Any, important: str = "x", importance: float = 0.96) -> Any:
+    """The demo function on [0, 1]²: ``importance`` of its range from the important parameter."""
     a, b = (x, y) if important == "x" else (y, x)
-    return np.exp(-(((a - PEAK) / 0.08) ** 2)) + 0.04 * np.sin(3 * np.pi * b)
+    return importance * bump(a) + (1 - importance) * ripple(b)
 
 
 def coverage_data(budget: int = 9, important: str = "x", seed: int = 0) -> dict[str, Any]:
@@ -59,30 +92,36 @@ def coverage_data(budget: int = 9, important: str = "x", seed: int = 0) -> dict[
         raise ValueError(f"coverage_explorer: important={important!r} must be 'x' or 'y'.")
     budgets = list(range(1, max(MAX_BUDGET, budget) + 1))
     pool = np.random.default_rng(seed).random((budgets[-1], 2))  # budget b takes the first b points
+    k = 0 if important == "x" else 1  # the important axis
     grid_frames, random_frames = [], []
     for b in budgets:
         rows = math.isqrt(b)
         cols = b // rows  # rows × cols <= b points; the rest of the budget cannot fill another row
         gx, gy = np.meshgrid((np.arange(cols) + 0.5) / cols, (np.arange(rows) + 0.5) / rows)
-        grid_frames.append(_frame(gx.ravel(), gy.ravel(), objective(gx.ravel(), gy.ravel(), important), True))
-        rx, ry = pool[:b, 0], pool[:b, 1]
-        random_frames.append(_frame(rx, ry, objective(rx, ry, important), True))
-    axis = np.linspace(0, 1, BACKGROUND)
-    bx, by = np.meshgrid(axis, axis)
-    line = np.linspace(0, 1, 100)
-    zero = np.zeros_like(line)
+        grid_frames.append(_demo_frame(gx.ravel(), gy.ravel(), important))
+        random_frames.append(_demo_frame(pool[:b, 0], pool[:b, 1], important))
+    line = np.linspace(0, 1, BACKGROUND)
+    names = ["important", "unimportant"] if k == 0 else ["unimportant", "important"]
     return {
-        "title": f"Grid vs random search · {important} matters, the other barely does",
-        "axes": [{"name": "x", "range": [0.0, 1.0]}, {"name": "y", "range": [0.0, 1.0]}],
+        "title": "Grid vs random search · one parameter matters, the other barely does",
+        "axes": [{"name": names[0], "range": [0.0, 1.0]}, {"name": names[1], "range": [0.0, 1.0]}],
+        "important": k,
         "budgets": budgets,
         "maximize": True,
-        "background": {"nx": BACKGROUND, "ny": BACKGROUND, "values": rounded(objective(bx, by, important).ravel())},
-        "marginals": {
-            "x": {"at": rounded(line), "values": rounded(objective(line, zero, important))},
-            "y": {"at": rounded(line), "values": rounded(objective(zero, line, important))},
-        },
+        "weights": list(WEIGHTS),
+        # f = w·bump(important) + (1 − w)·ripple(unimportant): the front-end composes it for any w
+        "parts": {"at": rounded(line), "bump": rounded(bump(line)), "ripple": rounded(ripple(line))},
+        "band": [PEAK - TOP_Q / 2, PEAK + TOP_Q / 2],
+        "top_q": TOP_Q,
         "panels": [{"title": "grid", "frames": grid_frames}, {"title": "random", "frames": random_frames}],
     }
+
+
+def _demo_frame(xs: Any, ys: Any, important: str) -> dict[str, Any]:
+    a, b = (xs, ys) if important == "x" else (ys, xs)
+    frame = _frame(xs, ys, objective(xs, ys, important), True)
+    frame["bump"], frame["ripple"] = rounded(bump(a)), rounded(ripple(b))
+    return frame
 
 
 def study_coverage(results: Sequence[Any], x: str | None = None, y: str | None = None) -> dict[str, Any]:
@@ -121,8 +160,6 @@ def study_coverage(results: Sequence[Any], x: str | None = None, y: str | None =
         "axes": axes,
         "budgets": budgets,
         "maximize": first.maximize,
-        "background": None,
-        "marginals": None,
         "panels": panels,
     }
 
@@ -172,12 +209,16 @@ def _frame(xs: Any, ys: Any, values: Any, maximize: bool) -> dict[str, Any]:
     }
 
 
-def summary(data: dict[str, Any], index: int = 0) -> str:
+def summary(data: dict[str, Any], index: int = 0, importance: float | None = None) -> str:
     budget = data["budgets"][index]
-    lines = [f"{data['title']} · budget {budget}"]
+    lines = [f"{data['title']} · budget {budget}" + ("" if importance is None else f" · importance {importance}")]
     for panel in data["panels"]:
         frame = panel["frames"][min(index, len(panel["frames"]) - 1)]
-        best = "—" if frame["best"] is None else f"{frame['best']:.4g}"
+        best_value = frame["best"]
+        if importance is not None and frame["x"]:  # the demo function at the importance shown
+            values = importance * np.array(frame["bump"]) + (1 - importance) * np.array(frame["ripple"])
+            best_value = float(values.max())
+        best = "—" if best_value is None else f"{best_value:.4g}"
         lines.append(
             f"  {panel['title']:<24} {len(frame['x']):>4} points · {frame['distinct_x']} distinct "
             f"{data['axes'][0]['name']} · {frame['distinct_y']} distinct {data['axes'][1]['name']} · best {best}"
