@@ -51,7 +51,9 @@ def export(notebook: Any, target: Path, theme: str = "light") -> Path:
     return target
 
 
-def open_page(browser: Any, html: Path, theme: str = "light", viewport: dict[str, int] | None = None) -> tuple[Any, Any, list[str]]:
+def open_page(
+    browser: Any, html: Path, theme: str = "light", viewport: dict[str, int] | None = None
+) -> tuple[Any, Any, list[str]]:
     """An exported page (VS Code's dark variables added for "vscode-dark"), CDN requests answered
     from npm; console errors collected."""
     from tests.browser.cdn import NpmCdn
