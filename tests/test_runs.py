@@ -126,3 +126,62 @@ def test_trackio_show_serves_on_localhost_only(ip, trackio_dir):
     finally:
         ip.run_line_magic("trackio_show", "--stop")
     assert magics._dashboard is None
+
+
+TAGGED_CELL = "x = tune.int(1, 4)\nx"
+
+
+def test_tags_and_notes_are_on_every_run_and_filter_runs(ip, trackio_dir):
+    run(
+        ip,
+        f"%%tune --method grid --study plain-rf --project tags --tags baseline --storage memory --quiet\n{TAGGED_CELL}",
+    )
+    run(
+        ip,
+        f'%%tune --method grid --study aug-rf --project tags --tags "baseline, augmented" --notes "flipped images" '
+        f"--storage memory --quiet\n{TAGGED_CELL}",
+    )
+    table = runs("tags")
+    assert len(table) == 8
+    assert runs("tags", tags="baseline")["group"].value_counts().to_dict() == {"plain-rf": 4, "aug-rf": 4}
+    augmented = runs("tags", tags="augmented")
+    assert set(augmented["group"]) == {"aug-rf"}
+    assert augmented["tags"].tolist() == [["baseline", "augmented"]] * 4
+    assert augmented["notes"].tolist() == ["flipped images"] * 4
+    assert len(runs("tags", tags=["augmented", "baseline"])) == 4  # every tag given
+    assert set(metric_history("tags", tags="augmented")["id"]) == set(augmented["id"])
+    with pytest.raises(
+        UsageError, match=r"no run of project 'tags' has the tags final; tags there: augmented, baseline"
+    ):
+        runs("tags", tags="final")
+
+    shown = run(ip, "%compare_runs tags --tags augmented")  # terminal IPython: the table
+    assert set(shown["group"]) == {"aug-rf"}
+
+
+def test_bad_tags_and_notes_are_one_line(ip):
+    for line, message in (("--tags ,", "give at least one tag"), ('--notes " "', "--notes needs some text")):
+        outcome = ip.run_cell(f"%%tune {line} --storage memory --quiet\n{TAGGED_CELL}")
+        assert isinstance(outcome.error_in_exec, UsageError)
+        assert message in str(outcome.error_in_exec)
+
+
+def test_run_names_stay_unique_when_a_notebook_runs_a_search_again(ip, trackio_dir):
+    for _ in range(2):  # a new study each time (no --study), the same project, the same grid
+        run(ip, f"%%tune --method grid --project again --storage memory --quiet\n{TAGGED_CELL}")
+    table = runs("again").sort_values("created")
+    first, second = table["group"].unique()
+    assert sorted(table[table["group"] == first]["name"]) == ["x=1", "x=2", "x=3", "x=4"]
+    assert sorted(table[table["group"] == second]["name"]) == ["x=1 (2)", "x=2 (2)", "x=3 (2)", "x=4 (2)"]
+
+
+def test_tune_track_names_stay_unique_and_later_rows_keep_the_run(trackio_dir):
+    for loss in (0.5, 0.4):
+        with ipytune.tune.track(project="loops", name="lr=0.01") as tracked:
+            ipytune.tune.log({"loss": loss})
+            ipytune.tune.log({"loss": loss / 2})  # a second batch of the same run keeps its name
+    assert tracked.name == "lr=0.01 (2)"
+    table = runs("loops").sort_values("name")
+    assert table["name"].tolist() == ["lr=0.01", "lr=0.01 (2)"]
+    assert table["loss"].tolist() == [0.25, 0.2]
+    assert len(metric_history("loops", run="lr=0.01 (2)", metric="loss")) == 2

@@ -16,6 +16,7 @@ __all__ = [
     "__version__",
     "automl",
     "load_ipython_extension",
+    "load_model",
     "metric_history",
     "reset_seed",
     "runs",
@@ -34,6 +35,7 @@ _LAZY = {
     "reset_seed": "ipytune.seeding",
     "runs": "ipytune.tracking.runs",
     "metric_history": "ipytune.tracking.runs",
+    "load_model": "ipytune.tracking.artifacts",
 }
 
 

@@ -122,6 +122,22 @@ TUNE_ARGUMENTS = [
     argument(
         "--metric-name", default=None, metavar="NAME", help="Name of the objective in trackio (default: objective)."
     ),
+    argument("--tags", default=None, metavar="T1,T2,...", help="Tags on every run, e.g. --tags baseline,augmented."),
+    argument("--notes", default=None, metavar="TEXT", help='A note on every run, e.g. --notes "lr warm-up added".'),
+    argument(
+        "--save-model",
+        dest="save_model",
+        action="store_const",
+        const=True,
+        help="Save the refitted best model on the best trial's run (default).",
+    ),
+    argument(
+        "--no-save-model",
+        dest="save_model",
+        action="store_const",
+        const=False,
+        help="Do not save the best model (a big one); %%config TuneMagics.save_model = False for the session.",
+    ),
 ]
 
 

@@ -25,6 +25,9 @@ class SearchMagics(Magics):
     track = Bool(True, help="Record every trial as a trackio run (--no-track turns it off for one search).").tag(
         config=True
     )
+    save_model = Bool(True, help="Save the refitted best model in trackio (--no-save-model for one search).").tag(
+        config=True
+    )
 
     @classmethod
     def section_names(cls) -> list[str]:
@@ -41,4 +44,5 @@ class SearchMagics(Magics):
             "refit": self.refit,
             "quiet": self.quiet,
             "track": self.track,
+            "save_model": self.save_model,
         }

@@ -53,6 +53,9 @@ class TuneOptions:
     project: str | None = None
     metric_name: str = "objective"
     cluster: str | None = None  # --cluster: a Dask scheduler address or a Client's name in the notebook
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    save_model: bool = True
 
     @property
     def sampler_seed(self) -> int | None:
@@ -98,6 +101,9 @@ class TuneOptions:
             metric_name=self.metric_name,
             seed=self.sampler_seed,
             seeds=self.seeds,
+            tags=self.tags,
+            notes=self.notes,
+            save_model=self.save_model,
         )
 
 
@@ -139,6 +145,9 @@ def parse_tune_line(
         project=args.project,
         metric_name=args.metric_name or "objective",
         cluster=args.cluster,
+        tags=_tags(args.tags),
+        notes=_notes(args.notes),
+        save_model=defaults.get("save_model", True) if args.save_model is None else args.save_model,
     )
     _validate_cluster(options)
     _validate_seeds(options)
@@ -253,6 +262,34 @@ def check_tracking(project: str | None, metric_name: str = "objective") -> None:
         raise UsageError(
             f"--metric-name {metric_name!r}: choose another name (not empty, no leading '_', not state/duration/step/time)."
         )
+
+
+def _unquoted(text: str) -> str:
+    """``"a b"`` -> ``a b``: magic_arguments splits on spaces outside quotes but keeps the quotes."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
+    return text
+
+
+def _tags(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return ()
+    from ipytune.tracking.records import parse_tags
+
+    try:
+        return parse_tags(_unquoted(text))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _notes(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = _unquoted(text)
+    if not text:
+        raise UsageError('--notes needs some text, e.g. --notes "baseline with default features".')
+    return text
 
 
 def _methods(text: str | None) -> tuple[Method, ...] | None:

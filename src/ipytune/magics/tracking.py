@@ -27,6 +27,7 @@ class TrackingMagics(Magics):
     @argument("--sort", default=None, metavar="METRIC", help="Column to sort by (default: the search's objective).")
     @argument("--ascending", action="store_true", help="Sort smallest first (default: largest first).")
     @argument("--all", action="store_true", help="Also show env.* columns and run ids.")
+    @argument("--tags", default=None, metavar="T1,T2,...", help="Only the runs with every one of these tags.")
     @line_magic
     def compare_runs(self, line: str) -> Any:
         """Show a trackio project's runs as a table: name, group, state, config, final metrics."""
@@ -34,16 +35,18 @@ class TrackingMagics(Magics):
 
         args = parse_argstring(self.compare_runs, line)
         project = _project(args.project)
-        table = runs(project)
+        table = runs(project, tags=args.tags)
         if table.empty:
             return table
         column, ascending = _sort_key(table, args.sort, args.ascending)  # a bad --sort fails here, either way
         if in_kernel(self.shell):
             from ipytune.widgets.compare import compare_runs
 
-            if args.sort is not None and column is not None and _numeric(table[column]):
-                return compare_runs(project, objective=column, maximize=not ascending)
-            return compare_runs(project)
+            numeric = args.sort is not None and column is not None and _numeric(table[column])
+            objective: dict[str, Any] = {"objective": column, "maximize": not ascending} if numeric else {}
+            if args.tags is not None:
+                return _tagged_comparison(project, table, args.tags, objective)
+            return compare_runs(project, **objective)
         if column is not None:
             table = table.sort_values(column, ascending=ascending, kind="stable", na_position="last")
         if not args.all:
@@ -101,6 +104,15 @@ def _project(name: str | None) -> str:
         known = ", ".join(projects()) or "none yet"
         raise UsageError(f"%compare_runs needs a project name (no search was tracked yet); projects: {known}.")
     return project
+
+
+def _tagged_comparison(project: str, table: Any, tags: str, objective: dict[str, Any]) -> Any:
+    """The run-comparison widget on the tagged runs only."""
+    from ipytune.tracking.runs import metric_history
+    from ipytune.widgets.compare import RunComparison
+
+    history = metric_history(project, tags=tags)
+    return RunComparison(table, history, title=f"{project} · tags {tags}", **objective)
 
 
 def _numeric(column: Any) -> bool:

@@ -57,13 +57,8 @@ class TuneMagics(SearchMagics):
             from ipytune.search.transports.dask import DaskTransport, connect
 
             transport = DaskTransport(connect(options.cluster, shell.user_ns))
-        search = Search(
-            program,
-            shell.user_ns,
-            options.settings(),
-            search_observers(shell, options.method, options.quiet, options.tracking()),
-            transport=transport,
-        )
+        observers = search_observers(shell, options.method, options.quiet, options.tracking())
+        search = Search(program, shell.user_ns, options.settings(), observers, transport=transport)
         try:
             result = search.run()
         except UsageError:  # a trial's misuse stopped it (e.g. an estimator that cannot fit): the trials are kept
@@ -76,13 +71,15 @@ class TuneMagics(SearchMagics):
             raise UsageError(result.error_message())
         if options.refit and result.best_trial is not None and result.stop_reason != "interrupted":
             try:
-                search.refit(result)
+                refitted = search.refit(result)
             except Exception:
                 show_user_traceback(shell, sys.exc_info(), program.filename)  # type: ignore[arg-type]
                 raise UsageError(
                     "the refit with the best parameters failed (traceback above); "
                     "the search itself is kept in tune.last."
                 ) from None
+            if options.save_model:
+                _save_model(observers, search, result, refitted)
         return result
 
     def _several(self, options: TuneOptions, program: Any) -> Any:
@@ -120,3 +117,46 @@ class TuneMagics(SearchMagics):
             show_user_traceback(shell, result.error, program.filename)
             raise UsageError(result.error_message)
         return result
+
+
+def _save_model(observers: list[Any], search: Any, result: Any, refitted: Any) -> None:
+    """Save the refitted model (and a classifier's confusion matrix) on the best trial's trackio run.
+
+    Whatever goes wrong here warns and keeps the search: it is a copy of what the notebook holds.
+    """
+    import warnings
+
+    from ipytune.errors import IpytuneWarning
+    from ipytune.tracking.observer import TrackingObserver
+
+    tracker = next((o for o in observers if isinstance(o, TrackingObserver)), None)
+    if tracker is None:
+        return
+    from ipytune.search.analysis import confusion, fitted_model
+
+    try:
+        model, unfitted = fitted_model(search.program, search.namespace, refitted)
+        if model is None:
+            if unfitted is not None:
+                result.saved.append(
+                    f"no model saved: {unfitted} is not fitted (end the cell with {unfitted} and pass --data X y "
+                    f"to have it fitted and saved)"
+                )
+            return
+        picture = None
+        matrix = confusion(model, search.namespace, search.settings.scoring)
+        if matrix is not None:
+            from ipytune.tracking.artifacts import confusion_image
+
+            picture = ("confusion_matrix", confusion_image(*matrix))
+        saved = tracker.save_model(result.study, result.best_trial.number, model, picture)
+    except Exception as error:
+        warnings.warn(
+            f"the best model was not saved in trackio ({type(error).__name__}: {error}); the search and the "
+            f"model in the notebook are kept. --no-save-model skips saving.",
+            IpytuneWarning,
+            stacklevel=2,
+        )
+        return
+    if saved is not None:
+        result.saved.append(saved)

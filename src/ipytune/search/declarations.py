@@ -91,17 +91,34 @@ class Tune:
 
         log(metrics, step)
 
+    def log_artifact(self, value: Any, name: str | None = None) -> None:
+        """Attach a file, a folder or an object (a model: skops, torch state dict, else pickle) to the current run."""
+        from ipytune.tracking.api import log_artifact
+
+        log_artifact(value, name)
+
+    def log_image(
+        self, image: Any, name: str = "image", step: builtins.int | None = None, caption: str | None = None
+    ) -> None:
+        """Add a picture (NumPy array, PIL image, matplotlib figure, file path) to the current run as ``name``."""
+        from ipytune.tracking.api import log_image
+
+        log_image(image, name, step, caption)
+
     def track(
         self,
         project: str = "ipytune",
         name: str | None = None,
         config: dict[str, Any] | None = None,
         group: str | None = None,
+        tags: str | list[str] | None = None,
+        notes: str | None = None,
     ) -> Any:
-        """``with tune.track(project=..., name=..., config=...) as run:`` tracks an ordinary cell as one run."""
+        """``with tune.track(project=..., name=..., config=..., tags=..., notes=...) as run:`` tracks an
+        ordinary cell as one run."""
         from ipytune.tracking.api import track
 
-        return track(project, name, config, group)
+        return track(project, name, config, group, tags, notes)
 
     # -- internals ----------------------------------------------------------------
     @staticmethod

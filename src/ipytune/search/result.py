@@ -36,7 +36,9 @@ class TuneResult(Summarised):
     Attributes: ``best_params``, ``best_value``, ``best_trial``, ``trials``
     (a DataFrame), ``study`` (the ``optuna.Study``), ``method``, ``stop_reason``,
     ``trials_run`` (by this execution), ``error`` (the exception that stopped
-    it, if any), ``note``, and for ``--method gp`` the bayes_opt ``optimizer``.
+    it, if any), ``note``, ``saved`` (where the best model went), and for
+    ``--method gp`` the bayes_opt ``optimizer``. ``plot(kind)`` draws Optuna's
+    plots; ``importance`` says which parameters mattered.
     Made by :meth:`ipytune.search.engine.Search.result`.
     """
 
@@ -61,6 +63,7 @@ class TuneResult(Summarised):
         self.error = error
         self.error_trial = error_trial
         self.note = note
+        self.saved: list[str] = []  # lines on the saved best model (set by %%tune after the refit)
         self._choices = {p.name: p for p in params or [] if isinstance(p, ChoiceParam) and not p.plain}
 
     # -- best ---------------------------------------------------------------------
@@ -162,6 +165,23 @@ class TuneResult(Summarised):
         columns = [c for c in ("number", "value", "std", "duration") if any(c in row for row in rows)]
         return pd.DataFrame(rows, columns=columns + [c for c in _union(rows) if c not in columns])
 
+    # -- analysis -----------------------------------------------------------------
+    def plot(self, kind: str = "history", params: list[str] | None = None) -> Any:
+        """Optuna's plot of this search as a plotly figure: ``history`` (best so far), ``importance``,
+        ``contour``, ``slice`` or ``parallel`` (coordinates); ``params`` limits it to some parameters."""
+        from ipytune.search.analysis import plot
+
+        return plot(self.study, kind, params)
+
+    @cached_property
+    def importance(self) -> dict[str, float] | None:
+        """Each parameter's share of the objective's variation (Optuna's default evaluator, summing to
+        1), most important first; None under 20 complete trials or with a single parameter."""
+        from ipytune.search.analysis import importance
+
+        found = importance(self.study)
+        return None if found is None else found[0]
+
     # -- display ------------------------------------------------------------------
     def headline(self) -> str:
         states = Counter(t.state.name.lower() for t in self.study.get_trials(deepcopy=False))
@@ -182,6 +202,10 @@ class TuneResult(Summarised):
             t.user_attrs[FAIL_REASON] for t in self.study.get_trials(deepcopy=False) if FAIL_REASON in t.user_attrs
         )
         notes += [f"{n} failed: {reason}" for reason, n in reasons.most_common(3)]
+        if self.importance:
+            shares = ", ".join(f"{name} {share:.2f}" for name, share in list(self.importance.items())[:3])
+            notes.append(f"what mattered most (parameter importance): {shares}; result.plot('importance')")
+        notes += self.saved
         pruning = self.pruning()
         if pruning["pruned"]:
             notes.append(

@@ -34,6 +34,14 @@ upgrade moves any of these):
   config keys starting with ``_`` are its own, not the user's.
 - the ``registry-`` prefix of the databases that hold trackio's registries,
   which are not projects.
+- artifacts (trackio's ``log_artifact`` needs a ``trackio.init`` run; ipytune's
+  runs are written without one): ``Artifact._build_manifest`` (stages the files
+  into trackio's content-addressed store), ``SQLiteStorage.commit_artifact_version``,
+  ``get_run_artifacts``, ``get_artifact_manifest``, ``list_artifacts`` and
+  ``Artifact._hydrate_from_db`` before the public ``Artifact.download``: the
+  steps of ``Run.log_artifact`` / ``Run.use_artifact`` for local storage.
+- images: ``TrackioImage._save(project, run, step)`` and ``_to_dict()``, the steps
+  of ``Run.log`` for a media value, so that trackio's dashboard shows them.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ipytune.tracking.records import RunRows
+from ipytune.tracking.records import ArtifactFile, Media, RunRows
 
 # trackio's folder constants: name -> sub-folder of TRACKIO_DIR.
 _FOLDER_CONSTANTS = {"TRACKIO_DIR": "", "MEDIA_DIR": "media", "ARTIFACTS_DIR": "artifacts"}
@@ -106,7 +114,12 @@ def load() -> None:
 
 
 def write_runs(folder: Path, project: str, runs: Sequence[RunRows]) -> None:
-    """Write ``runs`` (all of one project) in one transaction; raises whatever trackio or SQLite raised."""
+    """Write ``runs`` (all of one project) in one transaction, then their artifacts; raises whatever
+    trackio or SQLite raised.
+
+    A run whose name another run of the project already has is renamed (``name (2)``), so that a
+    notebook run twice leaves runs one can tell apart; ``run.name`` is the name written.
+    """
     from trackio.sqlite_storage import SQLiteStorage
     from trackio.utils import serialize_values, to_json_safe
 
@@ -115,16 +128,6 @@ def write_runs(folder: Path, project: str, runs: Sequence[RunRows]) -> None:
         safe = serialize_values(to_json_safe(values))  # type: ignore[no-untyped-call]
         return json.dumps(safe, separators=(",", ":"), allow_nan=False).encode()
 
-    metric_rows = [
-        (timestamp, run.run_id, run.name, step, dumps(metrics), uuid.uuid4().hex)
-        for run in runs
-        for step, metrics, timestamp in run.rows
-    ]
-    config_rows = [
-        (run.run_id, run.name, dumps(_with_run_record(config, run)), run.created)
-        for run in runs
-        if (config := run.full_config()) is not None
-    ]
     with pointed_at(folder):
         SQLiteStorage.validate_project_name(project)
         db_path = SQLiteStorage.get_project_db_path(project)
@@ -132,6 +135,24 @@ def write_runs(folder: Path, project: str, runs: Sequence[RunRows]) -> None:
             SQLiteStorage.init_db(project)  # creates or migrates the schema; ~20 ms, so once
             _ready.add(db_path)
         with SQLiteStorage._get_process_lock(project), SQLiteStorage._get_connection(db_path) as conn:
+            _name_runs(conn, runs)
+            metric_rows = [
+                (
+                    timestamp,
+                    run.run_id,
+                    run.name,
+                    step,
+                    dumps(_saved_media(metrics, project, run.name, step)),
+                    uuid.uuid4().hex,
+                )
+                for run in runs
+                for step, metrics, timestamp in run.rows
+            ]
+            config_rows = [
+                (run.run_id, run.name, dumps(_with_run_record(config, run)), run.created)
+                for run in runs
+                if (config := run.full_config()) is not None
+            ]
             conn.executemany(
                 "INSERT OR IGNORE INTO metrics (timestamp, run_id, run_name, step, metrics, log_id) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -141,6 +162,77 @@ def write_runs(folder: Path, project: str, runs: Sequence[RunRows]) -> None:
                 "INSERT OR REPLACE INTO configs (run_id, run_name, config, created_at) VALUES (?, ?, ?, ?)",
                 config_rows,
             )
+        for run in runs:  # after the run is in: trackio takes its own lock for each artifact
+            for artifact in run.artifacts:
+                try:
+                    commit_artifact(project, run.run_id, run.name, artifact)
+                except Exception as error:  # one bad file must not cost the other runs
+                    run.failures.record(error, 0)
+
+
+def _name_runs(conn: Any, runs: Sequence[RunRows]) -> None:
+    """Give each run the name it already has in the project, else its own made unique there."""
+    named = {row[0]: row[1] for row in conn.execute("SELECT run_id, run_name FROM configs") if row[0]}
+    taken = set(named.values())
+    for run in runs:
+        if run.run_id in named:  # a later batch of a run written before (tune.track logs as it goes)
+            run.name = named[run.run_id]
+            continue
+        run.name = unique_name(run.name, taken)
+        named[run.run_id] = run.name
+        taken.add(run.name)
+
+
+def unique_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name (2)``, ``name (3)``... the first that is not ``taken``."""
+    if name not in taken:
+        return name
+    number = 2
+    while f"{name} ({number})" in taken:
+        number += 1
+    return f"{name} ({number})"
+
+
+def _saved_media(values: dict[str, Any], project: str, run: str, step: int) -> dict[str, Any]:
+    """``values`` with each staged image saved where trackio keeps media, as trackio's own ``log`` does."""
+    if not any(isinstance(v, Media) for v in values.values()):
+        return values
+    from trackio.media.image import TrackioImage
+
+    saved = dict(values)
+    for key, value in values.items():
+        if isinstance(value, Media):
+            image = TrackioImage(str(value.path), caption=value.caption)
+            image._save(project, run, step)
+            saved[key] = image._to_dict()
+            value.discard()
+    return saved
+
+
+def commit_artifact(project: str, run_id: str, run_name: str, artifact: ArtifactFile) -> dict[str, Any]:
+    """Commit ``artifact`` as an output of the run; trackio's record of the version (name, version, ...)."""
+    from trackio.artifact import Artifact
+    from trackio.sqlite_storage import SQLiteStorage
+
+    bundle = Artifact(name=artifact.name, type=artifact.type, metadata=artifact.metadata)
+    if artifact.path.is_dir():
+        bundle.add_dir(artifact.path)
+    else:
+        bundle.add_file(artifact.path)
+    manifest = bundle._build_manifest(project)
+    record: dict[str, Any] = SQLiteStorage.commit_artifact_version(
+        project=project,
+        name=artifact.name,
+        type=artifact.type,
+        description=None,
+        manifest=manifest,
+        metadata=artifact.metadata,
+        aliases=None,
+        run_name=run_name,
+        run_id=run_id,
+    )
+    artifact.discard()
+    return record
 
 
 def _with_run_record(config: dict[str, Any], run: RunRows) -> dict[str, Any]:
@@ -186,3 +278,64 @@ def group(config: dict[str, Any]) -> Any:
 def user_config(config: dict[str, Any]) -> dict[str, Any]:
     """``config`` without the keys trackio keeps for itself (those starting with ``_``)."""
     return {k: v for k, v in config.items() if not k.startswith("_")}
+
+
+def trial_run(folder: Path, project: str, group: str, number: int) -> tuple[str, str] | None:
+    """(id, name) of the run of trial ``number`` of study ``group`` in ``project``; None if it has none."""
+    from trackio.sqlite_storage import SQLiteStorage
+
+    with pointed_at(folder):
+        db_path = SQLiteStorage.get_project_db_path(project)
+        if not db_path.exists():
+            return None
+        with SQLiteStorage._get_connection(db_path) as conn:
+            for run_id, name, text in conn.execute("SELECT run_id, run_name, config FROM configs"):
+                config = json.loads(text) if text else {}
+                if config.get(_GROUP_KEY) == group and config.get("search.trial") == number:
+                    return run_id, name
+    return None
+
+
+def run_outputs(folder: Path, project: str, run_id: str, run_name: str) -> list[dict[str, Any]]:
+    """The artifacts the run produced, oldest first: ``name``, ``type``, ``version``, ..."""
+    from trackio.sqlite_storage import SQLiteStorage
+
+    with pointed_at(folder):
+        outputs: list[dict[str, Any]] = SQLiteStorage.get_run_artifacts(project, run_name, run_id)["output"]
+    return outputs
+
+
+def project_artifacts(folder: Path, project: str) -> list[dict[str, Any]]:
+    """Every artifact of ``project`` with its versions (newest first), as trackio lists them."""
+    from trackio.sqlite_storage import SQLiteStorage
+
+    with pointed_at(folder):
+        listed: list[dict[str, Any]] = SQLiteStorage.list_artifacts(project)
+    return listed
+
+
+def download_artifact(
+    folder: Path, project: str, name: str, spec: str | None, root: Path | None
+) -> tuple[dict[str, Any], Path]:
+    """Copy version ``spec`` (``v3``, an alias; None: latest) of artifact ``name`` into ``root``
+    (None: trackio's default, ``.trackio/artifact-downloads/`` here): trackio's record of it and
+    the folder holding its files."""
+    from trackio.artifact import Artifact
+    from trackio.sqlite_storage import SQLiteStorage
+
+    with pointed_at(folder):
+        record = SQLiteStorage.get_artifact_manifest(project, name, spec)
+        if record is None:
+            raise LookupError(f"project {project!r} has no artifact {name}{':' + spec if spec else ''}")
+        bundle = Artifact(name=record["name"], type=record["type"])
+        bundle._hydrate_from_db(
+            project=project,
+            version=record["version"],
+            aliases=record["aliases"],
+            manifest=record["manifest"],
+            manifest_digest=record["manifest_digest"],
+            size_bytes=record["size_bytes"],
+            description=record["description"],
+            metadata=record["metadata"],
+        )
+        return record, Path(bundle.download(root))

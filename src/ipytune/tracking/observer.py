@@ -9,13 +9,17 @@ Run layout (one run per trial; project = ``--project`` or the study name,
 group = the study name):
 
 - config: the parameters, ``search.*`` (method, study, trial, seed, seeds,
-  direction, metric) and ``env.*`` (see :mod:`ipytune.tracking.environment`);
+  direction, metric), ``tags`` and ``notes`` when given, and ``env.*`` (see
+  :mod:`ipytune.tracking.environment`);
 - metrics: each ``tune.report(value, step)`` as ``<metric>`` at its step, each
   ``tune.log`` at its step, then one summary row: ``<metric>`` (the
   objective), ``duration`` (s), ``state`` (COMPLETE / PRUNED / FAIL) and the
   trial's numeric user attributes (``cv_std``, ``seed_std``, ``seed_values``,
   ...), at the last reported step (one step later when the objective differs
-  from the last reported value).
+  from the last reported value);
+- artifacts: what the cell attached (``tune.log_artifact``), and after the search the
+  refitted model, on the best trial's run (:meth:`TrackingObserver.save_model`);
+  pictures (``tune.log_image``) are metrics trackio shows as images.
 """
 
 from __future__ import annotations
@@ -28,7 +32,18 @@ from typing import Any
 
 from ipytune.errors import IpytuneWarning
 from ipytune.tracking._trackio import trackio_dir
-from ipytune.tracking.records import Environment, Failures, RunRows, iso, metric_value, now, run_name
+from ipytune.tracking.artifacts import artifact_name
+from ipytune.tracking.records import (
+    ArtifactFile,
+    Environment,
+    Failures,
+    Media,
+    RunRows,
+    iso,
+    metric_value,
+    now,
+    run_name,
+)
 from ipytune.tracking.writer import FLUSH_TIMEOUT, writer
 
 DEFAULT_METRIC = "objective"
@@ -50,6 +65,9 @@ class TrackSettings:
     metric_name: str = DEFAULT_METRIC
     seed: int | None = None
     seeds: tuple[int, ...] | None = None
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    save_model: bool = True  # the refitted best model, as an artifact of the best trial's run
 
 
 class TrackingObserver:
@@ -62,6 +80,8 @@ class TrackingObserver:
         self.submitted = 0
         self._search: dict[str, Any] = {}
         self._logs: dict[int, list[tuple[int, dict[str, Any], str]]] = {}
+        self._artifacts: dict[int, list[ArtifactFile]] = {}
+        self._runs: dict[int, RunRows] = {}  # trial number -> its run, as handed to the writer
         self._names: set[str] = set()
         self._seen: set[int] = set()
         self._handed: dict[int, RunRows] = {}  # a trial's run between building it and the writer taking it
@@ -83,6 +103,10 @@ class TrackingObserver:
             "search.seed": settings.seed,
             "search.seeds": list(settings.seeds) if settings.seeds else None,
         }
+        if settings.tags:
+            self._search["tags"] = list(settings.tags)
+        if settings.notes:
+            self._search["notes"] = settings.notes
         self._last_known = max((t.number for t in study.get_trials(deepcopy=False)), default=-1)
         _last_project = self.project
         writer.start()
@@ -104,6 +128,49 @@ class TrackingObserver:
         if step is None:
             step = max((s for s, _, _ in rows), default=-1) + 1
         rows.append((step, metrics, now()))
+
+    def attach(self, number: int, item: ArtifactFile | Media, metric: tuple[str, int | None] | None) -> None:
+        """``tune.log_artifact`` (a file for the run) or ``tune.log_image`` (``metric``: its name and step)."""
+        if isinstance(item, ArtifactFile):
+            self._artifacts.setdefault(number, []).append(item)
+            return
+        assert metric is not None
+        name, step = metric
+        rows = self._logs.setdefault(number, [])
+        rows.append((max((s for s, _, _ in rows), default=0) if step is None else int(step), {name: item}, now()))
+
+    def save_model(self, study: Any, number: int, model: Any, picture: tuple[str, Any] | None = None) -> str | None:
+        """Save ``model`` (and ``picture``: a metric name and a PIL image) on trial ``number``'s run.
+
+        Returns what to tell the user (where it went and the one line that loads it back, or why it was
+        not saved); None when trackio failed, after a warning.
+        """
+        from ipytune.tracking import _trackio
+        from ipytune.tracking.artifacts import artifact_name, load_line, stage, stage_image
+
+        writer.flush()
+        handed = self._runs.get(number)
+        found = (handed.run_id, handed.name) if handed is not None else None
+        if found is None:  # a trial of an earlier execution of a resumed study
+            found = _trackio.trial_run(self.folder, self.project, study.study_name, number)
+        if found is None:
+            return f"no model saved: the best trial ({number}) has no run in trackio project {self.project!r}"
+        run_id, name = found
+        artifact = stage(model, "model")
+        artifact.name = artifact_name("model", run_id)
+        rows = [] if picture is None else [(0, {picture[0]: stage_image(picture[1])}, now())]
+        failures = Failures()
+        writer.submit(RunRows(self.folder, self.project, run_id, name, rows, failures, artifacts=[artifact]))
+        if not writer.flush() or failures.error is not None:
+            warnings.warn(
+                f"tracking failed: trackio could not save the best model on run {name!r} of project "
+                f"{self.project!r} ({type(failures.error).__name__}: {failures.error}); the search and "
+                f"the model in the notebook are kept.",
+                IpytuneWarning,
+                stacklevel=2,
+            )
+            return None
+        return f"best model saved in trackio: {load_line(self.project, name, artifact.metadata)}"
 
     # -- internals ----------------------------------------------------------------
     def _submit(self, trial: Any) -> None:
@@ -142,10 +209,14 @@ class TrackingObserver:
         config = dict(params)
         config.update(self._search)
         config["search.trial"] = trial.number
-        return RunRows(
+        run_id = uuid.uuid4().hex
+        artifacts = self._artifacts.pop(trial.number, [])
+        for artifact in artifacts:
+            artifact.name = artifact_name(artifact.name, run_id)
+        run = self._runs[trial.number] = RunRows(
             folder=self.folder,
             project=self.project,
-            run_id=uuid.uuid4().hex,
+            run_id=run_id,
             name=self._name(params, trial.number),
             rows=rows,
             failures=self.failures,
@@ -153,7 +224,9 @@ class TrackingObserver:
             group=self.study_name,
             environment=self.environment,
             created=iso(trial.datetime_start),
+            artifacts=artifacts,
         )
+        return run
 
     def _name(self, params: dict[str, Any], number: int) -> str:
         name = run_name(params) or f"trial-{number}"

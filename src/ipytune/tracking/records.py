@@ -7,7 +7,10 @@ and written on the writer thread.
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -55,6 +58,40 @@ class Environment:
 
 
 @dataclass
+class Staged:
+    """A file ipytune wrote for a run (a serialised model, a picture); ``staged`` ones are its own
+    temporary copies, removed once trackio has stored them."""
+
+    path: Path
+    staged: bool = True
+
+    def discard(self) -> None:
+        if self.staged:
+            shutil.rmtree(self.path.parent, ignore_errors=True)  # each staged file has a folder of its own
+
+
+@dataclass
+class Media(Staged):
+    """A picture among a run's metrics (a PNG file); written as a trackio Image."""
+
+    caption: str | None = None
+
+
+@dataclass
+class ArtifactFile(Staged):
+    """A file or folder attached to a run as a trackio artifact (``name`` unique in the project)."""
+
+    name: str = ""
+    type: str = "file"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def staging_folder() -> Path:
+    """A new empty folder for one staged file (removed with it)."""
+    return Path(tempfile.mkdtemp(prefix="ipytune-stage-"))
+
+
+@dataclass
 class RunRows:
     """Metric rows (and, when given, the config) of one trackio run."""
 
@@ -68,6 +105,7 @@ class RunRows:
     group: str | None = None
     environment: Environment | None = None  # merged into the config on the writer thread
     created: str = field(default_factory=lambda: now())
+    artifacts: list[ArtifactFile] = field(default_factory=list)  # committed after the run's rows
 
     def full_config(self) -> dict[str, Any] | None:
         """The user's config plus the ``env.*`` entries; None when this batch writes no config."""
@@ -93,6 +131,19 @@ def iso(moment: datetime | None) -> str:
 def run_name(params: dict[str, Any], limit: int = NAME_LIMIT) -> str:
     """``max_depth=10,n_estimators=200``: parameters in declaration order, shortened to ``limit``."""
     return format_params(params, limit, sep=",", width=VALUE_LIMIT)
+
+
+def parse_tags(tags: str | Iterable[str] | None, what: str = "--tags") -> tuple[str, ...]:
+    """``"baseline,augmented"`` or ``["baseline", "augmented"]`` -> ``("baseline", "augmented")``."""
+    if tags is None:
+        return ()
+    words = tags.split(",") if isinstance(tags, str) else list(tags)
+    if not all(isinstance(word, str) for word in words):
+        raise ValueError(f"{what}: tags are strings, e.g. {what}=['baseline', 'augmented'].")
+    cleaned = tuple(dict.fromkeys(word.strip() for word in words if word.strip()))
+    if not cleaned:
+        raise ValueError(f"{what} {tags!r}: give at least one tag, e.g. baseline,augmented.")
+    return cleaned
 
 
 def metric_value(value: Any) -> Any:

@@ -7,7 +7,8 @@ widget. It reads trackio's local storage the way trackio's dashboard does
 - :func:`projects` -> the project names in ``TRACKIO_DIR``;
 - :func:`runs` -> one row per run: ``name``, ``group``, ``state``,
   ``created``, the config (one column per key, nested dicts flattened with
-  ``.``), the final value of every metric, and ``id``;
+  ``.``; ``tags`` and ``notes`` when given), the final value of every metric
+  (pictures left out), and ``id``; ``tags=`` keeps the runs with every tag given;
 - :func:`metric_history` -> long format ``run, id, step, metric, value``, one
   row per logged number, for plotting curves.
 """
@@ -35,15 +36,21 @@ def projects() -> list[str]:
     return _trackio.project_names(_ready())
 
 
-def runs(project: str) -> pd.DataFrame:
-    """One row per run of ``project``: name, group, state, created, config columns, final metrics, id."""
+def runs(project: str, tags: str | Iterable[str] | None = None) -> pd.DataFrame:
+    """One row per run of ``project``: name, group, state, created, config columns, final metrics, id.
+
+    ``tags`` (``"baseline"``, ``"baseline,final"`` or a list) keeps the runs that have every one of them.
+    """
     import pandas as pd
 
+    wanted = _tags(tags)
     stored = _read(project)
     rows = []
     for record in stored.records:
         run_id = record["id"]
         config = stored.configs.get(run_id) or stored.configs.get(record["name"]) or {}
+        if not wanted <= set(_run_tags(config)):
+            continue
         final = _final_values(stored.logs.get(run_id, []))
         row: dict[str, Any] = {
             "name": record["name"],
@@ -56,22 +63,39 @@ def runs(project: str) -> pd.DataFrame:
             row[key if key not in row else f"{key} (metric)"] = value
         row["id"] = run_id
         rows.append(row)
+    if wanted and not rows:
+        known = sorted({tag for config in stored.configs.values() for tag in _run_tags(config or {})})
+        raise UsageError(
+            f"no run of project {project!r} has the tags {', '.join(sorted(wanted))}; "
+            f"tags there: {', '.join(known) or 'none'}."
+        )
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(columns=[*RUN_INFO_COLUMNS, "id"])
     return frame[[c for c in frame.columns if c != "id"] + ["id"]]
 
 
-def metric_history(project: str, run: str | None = None, metric: str | Iterable[str] | None = None) -> pd.DataFrame:
+def metric_history(
+    project: str,
+    run: str | None = None,
+    metric: str | Iterable[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+) -> pd.DataFrame:
     """Every number logged in ``project`` as rows ``run, id, step, metric, value``.
 
-    ``run`` keeps one run (its name or id); ``metric`` keeps one metric name or several.
-    Non-numeric values (``state``, lists) are left out: this is for curves.
+    ``run`` keeps one run (its name or id); ``metric`` keeps one metric name or several;
+    ``tags`` the runs with every tag given. Non-numeric values (``state``, lists) are left out:
+    this is for curves.
     """
     import pandas as pd
 
+    tagged = _tags(tags)
     stored = _read(project)
-    records = stored.records
+    records = [
+        r
+        for r in stored.records
+        if tagged <= set(_run_tags(stored.configs.get(r["id"]) or stored.configs.get(r["name"]) or {}))
+    ]
     wanted = None if metric is None else ({metric} if isinstance(metric, str) else set(metric))
     chosen = [r for r in records if run is None or run in (r["name"], r["id"])]
     if run is not None and not chosen:
@@ -109,13 +133,29 @@ def _read(project: str) -> _trackio.Project:
 
 
 def _final_values(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    """The last value of every metric, by step then by the order rows were written."""
+    """The last value of every metric, by step then by the order rows were written (pictures left out)."""
     final: dict[str, Any] = {}
     for entry in sorted(entries, key=lambda e: e.get("step", 0)):  # stable: same step keeps write order
         for key, value in entry.items():
-            if key not in ("timestamp", "step"):
+            if key not in ("timestamp", "step") and not (isinstance(value, dict) and "_type" in value):
                 final[key] = value
     return final
+
+
+def _tags(tags: str | Iterable[str] | None) -> set[str]:
+    if tags is None:
+        return set()
+    from ipytune.tracking.records import parse_tags
+
+    try:
+        return set(parse_tags(tags, "tags"))
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _run_tags(config: dict[str, Any]) -> list[str]:
+    tags = config.get("tags")
+    return [str(t) for t in tags] if isinstance(tags, list) else []
 
 
 def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
