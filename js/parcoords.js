@@ -1,20 +1,23 @@
-// Runs table + parallel coordinates. Drag on an axis to brush a range (click an axis to clear
-// it): the lines and the table keep only the runs inside every brush. Click a table header
-// to sort, a row to select it; `brushes`, `filtered` and `selected` sync back to Python.
-import { clear, fmt, html, linear, push, svg } from "./ui.js";
+// Runs table + parallel coordinates, side by side where there is room. Drag on an axis to brush
+// a range (click an axis to clear it): the lines and the table keep only the runs inside every
+// brush. Click a table header to sort, a row to select it; `brushes`, `filtered` and `selected`
+// (run ids, never names: two runs may share a name) sync back to Python.
+import { C, TICK, LABEL, clear, fmt, html, linear, plot as scalable, pointer, push, svg, widgetRoot } from "./ui.js";
 import "./styles.css";
 import "./parcoords.css";
 
-const H = 240;
-const M = { top: 24, bottom: 26, left: 30, right: 30 };
-const AXIS_GAP = 110;
+const H = 260;
+const M = { top: 34, bottom: 14, left: 24, right: 64 }; // right: the last axis's tick labels
+const AXIS_GAP = 150;
 
 function render({ model, el }) {
-  const root = html("div", { class: "ipytune-w ipytune-parcoords" }, el);
+  const root = widgetRoot(model, el, "ipytune-parcoords");
   const title = html("div", { class: "ipytune-title" }, root);
-  const plot = html("div", { class: "ipytune-pc-plot" }, root);
-  const info = html("div", { class: "ipytune-pc-info ipytune-note" }, root);
-  const tableBox = html("div", { class: "ipytune-pc-table" }, root);
+  const body = html("div", { class: "ipytune-pc-body" }, root);
+  const left = html("div", { class: "ipytune-pc-left" }, body);
+  const plot = html("div", { class: "ipytune-pc-plot" }, left);
+  const info = html("div", { class: "ipytune-pc-info ipytune-note" }, left);
+  const tableBox = html("div", { class: "ipytune-pc-table" }, body);
   const sort = { key: null, asc: true }; // the table's order, kept across redraws
 
   function draw() {
@@ -35,7 +38,7 @@ function render({ model, el }) {
       (Object.keys(model.get("brushes") || {}).length ? " · click an axis to clear its brush" : " · drag along an axis to filter");
   }
 
-  for (const k of ["columns", "runs", "brushes", "selected", "title"]) model.on(`change:${k}`, draw);
+  for (const k of ["columns", "runs", "labels", "brushes", "selected", "title"]) model.on(`change:${k}`, draw);
   draw();
 }
 
@@ -54,7 +57,7 @@ const xOf = (k) => M.left + k * AXIS_GAP;
 function drawAxes(parent, model, cols, runs, keep) {
   clear(parent);
   const W = M.left + M.right + AXIS_GAP * Math.max(cols.length - 1, 1);
-  const root = svg("svg", { class: "ipytune-pc-svg", width: W, height: H }, parent);
+  const root = scalable(parent, W, H, "ipytune-pc-svg");
   const scales = cols.map(axisScale);
   drawLines(root, model, cols, runs, keep, scales);
   const brushes = model.get("brushes") || {};
@@ -63,7 +66,7 @@ function drawAxes(parent, model, cols, runs, keep) {
     const b = brushes[c.name];
     if (b) drawBrush(g, xOf(k), scales[k], b);
     // a wide transparent hit area to brush on
-    const hit = svg("rect", { class: "ipytune-pc-hit", x: xOf(k) - 14, width: 28, y: M.top - 4, height: H - M.top - M.bottom + 8, fill: "transparent" }, g);
+    const hit = svg("rect", { class: "ipytune-pc-hit", x: xOf(k) - 16, width: 32, y: M.top - 4, height: H - M.top - M.bottom + 8, fill: "transparent" }, g);
     brushOn(hit, root, model, c.name, scales[k]);
   });
 }
@@ -71,7 +74,7 @@ function drawAxes(parent, model, cols, runs, keep) {
 function drawLines(root, model, cols, runs, keep, scales) {
   const selected = new Set(model.get("selected") || []);
   const objective = cols.findIndex((c) => c.kind === "objective");
-  const ov = objective >= 0 ? cols[objective].values.filter((v) => v !== null) : [];
+  const ov = objective >= 0 ? cols[objective].values.filter((v) => v !== null && Number.isFinite(v)) : [];
   const [olo, ohi] = [Math.min(...ov), Math.max(...ov)];
   runs.forEach((run, i) => {
     let d = "";
@@ -83,7 +86,7 @@ function drawLines(root, model, cols, runs, keep, scales) {
     const t = objective >= 0 && cols[objective].values[i] !== null ? (cols[objective].values[i] - olo) / (ohi - olo || 1) : 0.5;
     svg("path", {
       class: keep[i] ? "ipytune-pc-line" : "ipytune-pc-line ipytune-pc-out", "data-run": run, d, fill: "none",
-      stroke: keep[i] ? `hsl(${Math.round(240 - 240 * t)}, 70%, 45%)` : "#ddd",
+      stroke: keep[i] ? `hsl(${Math.round(240 - 240 * t)}, 70%, 50%)` : C.gridline,
       "stroke-width": selected.has(run) ? 3 : 1.3, "stroke-opacity": keep[i] ? 0.85 : 0.5,
     }, root);
   });
@@ -91,14 +94,20 @@ function drawLines(root, model, cols, runs, keep, scales) {
 
 function drawAxis(root, c, x, scale) {
   const g = svg("g", { class: "ipytune-pc-axis", "data-axis": c.name }, root);
-  svg("line", { x1: x, x2: x, y1: M.top, y2: H - M.bottom, stroke: "#555" }, g);
-  svg("text", { x, y: 14, "text-anchor": "middle", "font-size": 11, "font-weight": c.kind === "objective" ? 700 : 400 }, g).textContent = c.name;
+  svg("line", { x1: x, x2: x, y1: M.top, y2: H - M.bottom, stroke: C.axis }, g);
+  // a long name is cut to what fits between two axes; the whole name is its tooltip
+  const room = Math.floor(AXIS_GAP / (LABEL * 0.62));
+  const name = c.name.length > room ? `${c.name.slice(0, room - 1)}…` : c.name;
+  const head = svg("text", { class: "ipytune-label", x, y: 16, "text-anchor": "middle", "font-size": LABEL, "font-weight": c.kind === "objective" ? 700 : 400 }, g);
+  head.textContent = name;
+  svg("title", {}, head).textContent = c.name;
   const [lo, hi] = scale.domain;
-  if (c.labels) {
-    c.labels.forEach((label, j) => (svg("text", { x: x + 5, y: scale(j) + 3, "font-size": 9, fill: "#555" }, g).textContent = label));
-  } else {
-    for (const v of [lo, (lo + hi) / 2, hi]) svg("text", { x: x + 5, y: scale(v) + 3, "font-size": 9, fill: "#555" }, g).textContent = fmt(v);
-  }
+  const tick = (v, text) => {
+    const t = svg("text", { class: "ipytune-tick", x: x + 6, y: scale(v) + TICK * 0.35, "font-size": TICK }, g);
+    t.textContent = text.length > 9 ? `${text.slice(0, 8)}…` : text;
+  };
+  if (c.labels) c.labels.forEach((label, j) => tick(j, label));
+  else for (const v of [lo, (lo + hi) / 2, hi]) tick(v, fmt(v));
   return g;
 }
 
@@ -114,7 +123,7 @@ function inBrushes(cols, brushes, i) {
 
 function drawBrush(g, x, scale, b) {
   const [y0, y1] = [scale(b[0]), scale(b[1])];
-  svg("rect", { class: "ipytune-pc-brush", x: x - 8, width: 16, y: Math.min(y0, y1), height: Math.max(Math.abs(y1 - y0), 2), fill: "#4c78a8", "fill-opacity": 0.3, stroke: "#4c78a8" }, g);
+  svg("rect", { class: "ipytune-pc-brush", x: x - 8, width: 16, y: Math.min(y0, y1), height: Math.max(Math.abs(y1 - y0), 2), fill: C.c1, "fill-opacity": 0.3, stroke: C.c1 }, g);
 }
 
 // Drag on `hit` sets the brush of axis `name` (live, in the local model); a click without a drag
@@ -122,12 +131,11 @@ function drawBrush(g, x, scale, b) {
 function brushOn(hit, svgRoot, model, name, scale) {
   hit.addEventListener("mousedown", (ev) => {
     ev.preventDefault();
-    const top = svgRoot.getBoundingClientRect().top;
-    const y0 = ev.clientY - top;
+    const y0 = pointer(svgRoot, ev).y; // in the drawing's own units: the svg may be scaled
     let moved = false;
     const move = (e) => {
       moved = true;
-      const y1 = e.clientY - top;
+      const y1 = pointer(svgRoot, e).y;
       const inv = (y) => scale.domain[0] + ((y - scale.range[0]) / (scale.range[1] - scale.range[0])) * (scale.domain[1] - scale.domain[0]);
       const b = { ...(model.get("brushes") || {}) };
       b[name] = [inv(y0), inv(y1)].sort((p, q) => p - q);
@@ -154,6 +162,7 @@ function drawTable(parent, model, cols, runs, keep, sort, redraw) {
   const table = html("table", { class: "ipytune-runs-table" }, parent);
   const head = html("tr", {}, html("thead", {}, table));
   const groups = model.get("groups") || [];
+  const labels = model.get("labels") || [];
   const header = [["run", null], ["group", null], ...cols.map((c) => [c.name, c])];
   header.forEach(([name]) => {
     const th = html("th", { "data-key": name }, head, name + (sort.key === name ? (sort.asc ? " ▲" : " ▼") : ""));
@@ -164,7 +173,7 @@ function drawTable(parent, model, cols, runs, keep, sort, redraw) {
     });
   });
   const value = (i, name) => {
-    if (name === "run") return runs[i];
+    if (name === "run") return labels[i] || runs[i];
     if (name === "group") return groups[i] || "";
     const c = cols.find((cc) => cc.name === name);
     const v = c.values[i];

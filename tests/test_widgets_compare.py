@@ -34,26 +34,78 @@ def project(trackio_dir: Path) -> str:
 def test_table_axes_curves_and_best_so_far(project: str) -> None:
     widget = compare_runs(project, metric="loss")
     pc = widget.parcoords
-    assert pc.runs == ["sgd-0.001", "sgd-0.01", "sgd-0.1", "adam-0.001", "adam-0.01", "adam-0.1"]
+    names = ["sgd-0.001", "sgd-0.01", "sgd-0.1", "adam-0.001", "adam-0.01", "adam-0.1"]
+    assert pc.labels == names
+    assert pc.runs == widget.table["id"].tolist()  # runs are told apart by id
     assert pc.groups == ["sgd"] * 3 + ["adam"] * 3
-    names = [c["name"] for c in pc.columns]
-    assert names == ["log10(lr)", "optimizer", "objective"]  # lr spans decades: a log axis
+    columns = [c["name"] for c in pc.columns]
+    assert columns == ["log10(lr)", "optimizer", "objective"]  # lr spans decades: a log axis
     assert pc.columns[0]["values"] == pytest.approx([-3, -2, -1] * 2)
     assert pc.columns[1]["labels"] == ["sgd", "adam"]
     assert pc.filtered == pc.runs  # nothing brushed yet
-    # selecting rows (what a click does in the table) redraws the curves of those runs
-    pc.selected = ["adam-0.1", "sgd-0.001"]
-    line = widget.curves.marks[0]
-    assert list(line.labels) == ["adam-0.1", "sgd-0.001"]
-    assert line.y.shape == (2, 4)
+    # selecting rows (what a click does in the table) redraws the curves of those runs, one mark each
+    pc.selected = [pc.runs[5], pc.runs[0]]
+    assert [m.labels[0] for m in widget.curves.marks] == ["sgd-0.001", "adam-0.1"]
+    assert [len(m.y) for m in widget.curves.marks] == [4, 4]
     assert widget.curves.title == "loss: 2 runs"
+    assert widget.selected_runs["name"].tolist() == ["sgd-0.001", "adam-0.1"]
+    assert "adam-0.1" in widget.curves_legend.value  # the legend is outside the figure
     # best so far per group, in run order
-    best = widget.best.marks[0]
-    assert list(best.labels) == ["sgd", "adam"]
+    best = {m.labels[0]: m for m in widget.best.marks}
+    assert list(best) == ["sgd", "adam"]
     objective = widget.table["objective"].tolist()
-    assert best.y[0][-1] == pytest.approx(max(objective[:3]))
-    assert best.y[1][-1] == pytest.approx(max(objective[3:]))
+    assert best["sgd"].y[-1] == pytest.approx(max(objective[:3]))
+    assert best["adam"].y[-1] == pytest.approx(max(objective[3:]))
+    assert list(best["sgd"].x) == [0, 1, 2]
     assert "6 runs" in repr(widget)
+
+
+def test_no_curve_is_dropped_and_no_line_is_padded_with_nan(trackio_dir: Path) -> None:
+    import numpy as np
+    import trackio
+
+    from ipytune.tracking import _trackio
+
+    _trackio.use(trackio_dir)
+    for k in range(15):  # more runs than the old silent cap of 12, of different lengths
+        trackio.init(project="many", name=f"run-{k}", config={"k": k})
+        for step in range(2 + k % 3):
+            trackio.log({"loss": 1.0 / (1 + k + step)}, step=step)
+        trackio.finish()
+    widget = compare_runs("many", metric="loss")
+    assert len(widget.curves.marks) == 15
+    assert widget.curves.title == "loss: 15 runs"
+    assert all(np.isfinite(m.x).all() and np.isfinite(m.y).all() for m in widget.curves.marks)
+
+
+def test_a_notebook_run_twice_is_told_apart_by_id(trackio_dir: Path) -> None:
+    import trackio
+
+    from ipytune.tracking import _trackio
+
+    _trackio.use(trackio_dir)
+    for _ in range(2):  # the same cell executed twice: same names, new runs
+        for lr in (0.1, 0.2):
+            trackio.init(project="again", name=f"lr{lr}", config={"lr": lr})
+            trackio.log({"loss": lr}, step=0)
+            trackio.log({"loss": lr / 2}, step=1)
+            trackio.finish()
+    widget = compare_runs("again", metric="loss")
+    pc = widget.parcoords
+    assert len(pc.runs) == len(set(pc.runs)) == 4
+    assert pc.labels == ["lr0.1 #1", "lr0.2 #1", "lr0.1 #2", "lr0.2 #2"]  # repeated names are numbered
+    pc.selected = [pc.runs[0]]  # one click selects one run, not every run of that name
+    assert len(widget.selected_runs) == 1
+    assert len(widget.curves.marks) == 1
+    # the same run read twice (a table concatenated by hand) is one row
+    doubled = RunComparison(pd_concat(widget.table, widget.table), widget.history)
+    assert doubled.parcoords.runs == pc.runs
+
+
+def pd_concat(*tables: object) -> object:
+    import pandas as pd
+
+    return pd.concat(tables, ignore_index=True)
 
 
 def test_brushed_filter_and_selection_round_trip(project: str) -> None:
@@ -85,3 +137,32 @@ def test_runs_of_ipytune_searches(ip: object, trackio_dir: Path) -> None:
     assert widget.maximize is False  # read from the search's config
     assert [c["name"] for c in widget.parcoords.columns] == ["x", "objective"]
     assert len(set(widget.parcoords.groups)) == 2
+    # a trial logs one number: the curves are the objective against trial, one line per search
+    lines = widget.curves.marks
+    assert len(lines) == 2
+    assert [list(m.x) for m in lines] == [[0, 1, 2, 3], [0, 1, 2, 3]]
+    assert widget.curves.title == "objective per trial: 8 runs"
+    assert widget.curves.axes[0].label == "trial"
+
+
+def test_the_comparison_carries_colab_s_widget_manager_metadata(project: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Colab anywidget adds the custom widget manager's URL to its reprs; the VBox must too."""
+    import sys
+    import types
+
+    widget = compare_runs(project)
+    data, metadata = widget._repr_mimebundle_(), {}
+    assert "application/vnd.jupyter.widget-view+json" in data  # outside Colab: the plain bundle
+    # Colab's google.colab.output as anywidget reads it (its private _widgets._installed_url)
+    output = types.ModuleType("google.colab.output")
+    output.enable_custom_widget_manager = lambda: None  # type: ignore[attr-defined]
+    output._widgets = types.SimpleNamespace(
+        _installed_url="https://ssl.gstatic.com/colaboratory-static/widgets/colab-cdn-widget-manager/2b70e893a8ba7c0f/manager.min.js"
+    )  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    data, metadata = widget._repr_mimebundle_()
+    _, reference = widget.parcoords._repr_mimebundle_()  # anywidget's own repr, in the same "Colab"
+    assert metadata == reference
+    view = metadata["application/vnd.jupyter.widget-view+json"]
+    assert view["colab"]["custom_widget_manager"]["url"].endswith("manager.min.js")
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == widget.model_id

@@ -8,6 +8,7 @@ back to Python, which redraws the metric curves of the selected runs.
 from __future__ import annotations
 
 import math
+from html import escape
 from typing import Any
 
 import anywidget
@@ -18,28 +19,38 @@ from ipytune.widgets._bundle import bundle, stylesheet
 from ipytune.widgets._state import Presentable
 
 RUN_NAME_COLUMNS = ("run", "name", "run_name")  # the first one in the runs table names each run
+RUN_ID_COLUMNS = ("id", "run_id")  # the first one identifies each run; without one, the name does
 GROUP_COLUMNS = ("group", "study")
 OBJECTIVE_COLUMNS = ("objective", "value", "score")
+TRIAL_COLUMN = "search.trial"  # an ipytune trial's number in its search
 META = {"project", "id", "run_id", "created", "created_at", "timestamp", "state", "status", "duration", "direction"}
 META_PREFIXES = ("env", "_", "system", "git", "python", "package", "search.", "seed")
 MAX_PARAM_AXES = 8
-MAX_CURVES = 12
+# Tableau 10, the colours bqplot and the HTML legends share (mid-tones: legible on light and dark)
+PALETTE = (
+    "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac",
+)  # fmt: skip
 
 
 class ParallelCoordinates(Presentable, anywidget.AnyWidget):
     _esm = bundle("parcoords")
     _css = stylesheet("parcoords")
     title = traitlets.Unicode("").tag(sync=True)
-    runs = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    runs = traitlets.List(traitlets.Unicode()).tag(sync=True)  # run ids: unique, what selection holds
+    labels = traitlets.List(traitlets.Unicode()).tag(sync=True)  # what the table shows for each run
     groups = traitlets.List(traitlets.Unicode()).tag(sync=True)
     columns = traitlets.List(traitlets.Dict()).tag(sync=True)  # {name, kind, values, labels?}
     brushes = traitlets.Dict().tag(sync=True)  # axis name -> [low, high], set by the front-end
-    selected = traitlets.List(traitlets.Unicode()).tag(sync=True)
-    filtered = traitlets.List(traitlets.Unicode()).tag(sync=True)  # runs inside every brush
+    selected = traitlets.List(traitlets.Unicode()).tag(sync=True)  # run ids
+    filtered = traitlets.List(traitlets.Unicode()).tag(sync=True)  # run ids inside every brush
 
 
 class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
-    """Table + parallel coordinates, metric curves of the selected runs, best-so-far per group."""
+    """Table + parallel coordinates, metric curves of the selected runs, best-so-far per group.
+
+    Runs are told apart by their id: a run logged twice under one name (a notebook run again) is
+    two rows, numbered in run order (#1, #2), and the same run read twice is one row.
+    """
 
     def __init__(
         self,
@@ -49,15 +60,20 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         maximize: bool | None = None,
         title: str = "",
         metric: str | None = None,
+        present: bool | None = None,
     ) -> None:
-        self.table = runs.reset_index(drop=True)
-        self.history = history
-        names = _first(self.table, RUN_NAME_COLUMNS)
+        names = _first(runs, RUN_NAME_COLUMNS)
         if names is None:
             raise ValueError(
                 f"compare_runs: the runs table has no run-name column (one of {', '.join(RUN_NAME_COLUMNS)})."
             )
+        ids = _first(runs, RUN_ID_COLUMNS) or names
+        self.table = runs.drop_duplicates(subset=[ids], keep="last").reset_index(drop=True)
+        self.history = history
+        self.run_ids = [str(v) for v in self.table[ids]]
         self.run_names = [str(v) for v in self.table[names]]
+        self._history_key = "id" if history is not None and "id" in getattr(history, "columns", ()) else "run"
+        self._keys = self.run_ids if self._history_key == "id" else self.run_names
         group = _first(self.table, GROUP_COLUMNS)
         self.groups = [("" if _missing(v) else str(v)) for v in self.table[group]] if group else [""] * len(self.table)
         metrics = set() if history is None or len(history) == 0 else set(history["metric"].unique())
@@ -73,15 +89,18 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
                 f"({', '.join(map(str, self.table.columns))})."
             )
         self.maximize = _direction(self.table) if maximize is None else maximize
-        excluded = {names, group, self.objective}
+        excluded = {names, ids, group, self.objective}
         self.params = _param_columns(self.table, excluded, metrics)
+        extra = {} if present is None else {"present": bool(present)}
         self.parcoords = ParallelCoordinates(
             title=title or "Runs",
-            runs=self.run_names,
+            runs=self.run_ids,
+            labels=_labels(self.run_names),
             groups=self.groups,
             columns=[_column(self.table, p, "param") for p in self.params]
             + [_column(self.table, self.objective, "objective")],
-            filtered=self.run_names,
+            filtered=self.run_ids,
+            **extra,
         )
         options = sorted(metrics, key=lambda m: (m != self.objective, m)) or [self.objective]
         if metric is not None and metric not in options:
@@ -89,79 +108,149 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         self.metric = ipywidgets.Dropdown(
             options=options, value=metric or options[0], description="metric", layout={"width": "260px"}
         )
-        self.curves = _figure("metric of the selected runs", "step")
-        self.best = _figure(f"best {self.objective} so far, per group", "run (in order)")
+        big = self.parcoords.present
+        self.curves, self.curves_legend = _figure("metric of the selected runs", "step", big), _legend_box()
+        self.best, self.best_legend = _figure(f"best {self.objective} so far, per group", "trial", big), _legend_box()
         self._draw_best()
         self._draw_curves()
         self.parcoords.observe(lambda _: self._draw_curves(), names=["selected", "filtered"])
         self.metric.observe(lambda _: self._draw_curves(), names="value")
+        panel = {"width": "49%", "min_width": "320px"}
         super().__init__(
-            [self.parcoords, self.metric, ipywidgets.HBox([self.curves, self.best])],
+            [
+                self.parcoords,
+                self.metric,
+                ipywidgets.HBox(
+                    [
+                        ipywidgets.VBox([self.curves, self.curves_legend], layout=panel),
+                        ipywidgets.VBox([self.best, self.best_legend], layout=panel),
+                    ],
+                    layout={"width": "100%", "flex_flow": "row wrap", "justify_content": "space-between"},
+                ),
+            ],
             layout={"width": "100%"},
         )
         self.add_class("ipytune-compare")
 
+    @property
+    def selected_runs(self) -> Any:
+        """The rows of the runs table selected in the front-end (by run id)."""
+        chosen = set(self.parcoords.selected)
+        return self.table[[r in chosen for r in self.run_ids]]
+
     # -- bqplot panels --------------------------------------------------------------------------------
     def _draw_curves(self) -> None:
-        shown = self.parcoords.selected or self.parcoords.filtered or self.run_names
-        shown = list(shown)[:MAX_CURVES]
+        shown = set(self.parcoords.selected or self.parcoords.filtered or self.run_ids)
         metric = self.metric.value
-        xs, ys, labels = [], [], []
+        rows = [k for k, r in enumerate(self.run_ids) if r in shown]
+        series: dict[int, Any] = {}
         if self.history is not None and len(self.history):
-            h = self.history[(self.history["metric"] == metric) & self.history["run"].astype(str).isin(shown)]
-            for run in shown:
-                part = h[h["run"].astype(str) == run].sort_values("step")
-                if len(part):
-                    xs.append(part["step"].astype(float).tolist())
-                    ys.append(part["value"].astype(float).tolist())
-                    labels.append(run)
-        self._set_lines(self.curves, xs, ys, labels)
-        self.curves.title = f"{metric}: {len(labels)} run{'s' * (len(labels) != 1)}"
+            h = self.history[self.history["metric"] == metric]
+            by_run = {key: part.sort_values("step") for key, part in h.groupby(h[self._history_key].astype(str))}
+            series = {k: by_run[self._keys[k]] for k in rows if self._keys[k] in by_run}
+        if series and max(len(part) for part in series.values()) > 1:  # curves: the metric against step
+            lines = [
+                (self.parcoords.labels[k], part["step"].astype(float).tolist(), part["value"].astype(float).tolist())
+                for k, part in series.items()
+            ]
+            self._set_lines(self.curves, self.curves_legend, lines, "step")
+            self.curves.title = f"{metric}: {len(lines)} run{'s' * (len(lines) != 1)}"
+            return
+        # one number per run (an ipytune trial): the metric against trial, one line per search
+        values = {k: float(part["value"].iloc[-1]) for k, part in series.items()}
+        if not series and metric in self.table:
+            values = {k: float(v) for k in rows if not _missing(v := self.table[metric].iloc[k])}
+        lines = [
+            (group or "(no group)", [self._trial(k) for k in members], [values[k] for k in members])
+            for group, members in self._by_group([k for k in rows if k in values]).items()
+        ]
+        self._set_lines(self.curves, self.curves_legend, lines, "trial")
+        n = sum(len(x) for _, x, _ in lines)
+        self.curves.title = f"{metric} per trial: {n} run{'s' * (n != 1)}"
 
     def _draw_best(self) -> None:
-        xs, ys, labels = [], [], []
-        for group in dict.fromkeys(self.groups):
-            values = [
-                float(v)
-                for v, g in zip(self.table[self.objective], self.groups, strict=True)
-                if g == group and not _missing(v)
-            ]
-            if not values:
+        lines = []
+        column = self.table[self.objective]
+        for group, members in self._by_group(range(len(self.run_ids))).items():
+            done = [k for k in members if not _missing(column.iloc[k])]
+            if not done:
                 continue
             best, running = [], None
-            for v in values:
+            for k in done:
+                v = float(column.iloc[k])
                 running = v if running is None else (max(running, v) if self.maximize else min(running, v))
                 best.append(running)
-            xs.append([float(i) for i in range(1, len(best) + 1)])
-            ys.append(best)
-            labels.append(group or "(no group)")
-        self._set_lines(self.best, xs, ys, labels)
+            lines.append((group or "(no group)", [self._trial(k) for k in done], best))
+        self._set_lines(self.best, self.best_legend, lines, "trial")
+
+    def _by_group(self, rows: Any) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for k in rows:
+            out.setdefault(self.groups[k], []).append(k)
+        for members in out.values():
+            members.sort(key=self._trial)
+        return out
+
+    def _trial(self, k: int) -> float:
+        """Run k's trial number in its search, or its place in its group."""
+        if TRIAL_COLUMN in self.table and not _missing(v := self.table[TRIAL_COLUMN].iloc[k]):
+            return float(v)
+        return float(self.groups[: k + 1].count(self.groups[k]) - 1)
 
     @staticmethod
-    def _set_lines(fig: Any, xs: list[list[float]], ys: list[list[float]], labels: list[str]) -> None:
+    def _set_lines(fig: Any, legend: Any, lines: list[tuple[str, list[float], list[float]]], xlabel: str) -> None:
+        """One mark per line (no NaN padding, so no NaN marker in the page), and every line drawn."""
+        import bqplot
         import numpy as np
 
-        line = fig.marks[0]
-        if not xs:
-            line.x, line.y, line.labels = np.zeros(0), np.zeros(0), []
-            return
-        width = max(len(x) for x in xs)
-        pad = [x + [np.nan] * (width - len(x)) for x in xs]
-        pady = [y + [np.nan] * (width - len(y)) for y in ys]
-        with line.hold_sync():
-            line.x, line.y, line.labels = np.array(pad, dtype=float), np.array(pady, dtype=float), labels
+        x_scale, y_scale = fig.axes[0].scale, fig.axes[1].scale
+        marks = [
+            bqplot.Lines(
+                x=np.array(x, dtype=float), y=np.array(y, dtype=float), scales={"x": x_scale, "y": y_scale},
+                colors=[PALETTE[i % len(PALETTE)]], marker="circle" if len(x) < 40 else None, marker_size=24,
+                labels=[name], display_legend=False,
+            )
+            for i, (name, x, y) in enumerate(lines)
+        ]  # fmt: skip
+        xs = [v for _, x, _ in lines for v in x]
+        hi = max(xs, default=1.0)
+        step = max(1, int(np.ceil((hi + 1) / 8)))
+        with fig.hold_sync():
+            fig.marks = marks
+            fig.axes[0].label = xlabel
+            fig.axes[0].tick_values = np.arange(0, hi + step, step, dtype=float) if xlabel == "trial" else None
+        legend.value = (
+            '<div class="ipytune-w ipytune-legend">'
+            + "".join(
+                f'<span class="ipytune-legend-item" data-run="{escape(name)}"><span style="display:inline-block;'
+                f'width:16px;height:3px;background:{PALETTE[i % len(PALETTE)]}"></span>{escape(name)}</span>'
+                for i, (name, _, _) in enumerate(lines)
+            )
+            + "</div>"
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The widget view, with the metadata Colab's custom widget manager needs (anywidget's own)."""
+        data = super()._repr_mimebundle_(**kwargs)
+        metadata = _colab_metadata()
+        return (data, metadata) if data is not None and metadata else data
 
     def __repr__(self) -> str:
         return summary(self)
 
 
 def compare_runs(
-    project: str, objective: str | None = None, maximize: bool | None = None, metric: str | None = None
+    project: str,
+    objective: str | None = None,
+    maximize: bool | None = None,
+    metric: str | None = None,
+    present: bool | None = None,
 ) -> RunComparison:
     """Compare the tracked runs of a trackio ``project`` (any project, not only ipytune's).
 
     ``objective`` is the column on the last parallel axis and in best-so-far (default: the
-    search's metric), ``maximize`` its direction, ``metric`` the curves shown first.
+    search's metric), ``maximize`` its direction, ``metric`` the curves shown first,
+    ``present=True`` slide size (default: :func:`ipytune.widgets.presentation`).
     """
     from ipytune.tracking.runs import metric_history, runs
 
@@ -169,25 +258,51 @@ def compare_runs(
     if table is None or len(table) == 0:
         raise ValueError(f"compare_runs: project {project!r} has no runs (is TRACKIO_DIR the folder that holds it?).")
     history = metric_history(project)
-    return RunComparison(table, history, objective=objective, maximize=maximize, title=project, metric=metric)
+    return RunComparison(
+        table, history, objective=objective, maximize=maximize, title=project, metric=metric, present=present
+    )
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-def _figure(title: str, xlabel: str) -> Any:
+def _figure(title: str, xlabel: str, present: bool = False) -> Any:
     import bqplot
 
     x, y = bqplot.LinearScale(), bqplot.LinearScale()
-
-    line = bqplot.Lines(x=[], y=[], scales={"x": x, "y": y}, display_legend=True, marker="circle", marker_size=16)
-    axes = [bqplot.Axis(scale=x, label=xlabel), bqplot.Axis(scale=y, orientation="vertical", tick_format=".3g")]
+    text = {"font-size": "16px"} if present else {}
+    axes = [
+        bqplot.Axis(scale=x, label=xlabel, tick_format="d", tick_style=text, label_offset="32px"),
+        bqplot.Axis(scale=y, orientation="vertical", tick_format=".3g", tick_style=text),
+    ]
     return bqplot.Figure(
-        marks=[line],
+        marks=[],
         axes=axes,
         title=title,
-        legend_location="bottom-right",
-        layout={"width": "48%", "height": "300px", "min_width": "320px"},
-        fig_margin={"top": 40, "bottom": 40, "left": 55, "right": 15},
+        title_style={"font-size": "18px"} if present else {},
+        layout={"width": "100%", "height": "280px"},
+        fig_margin={"top": 40, "bottom": 45, "left": 60, "right": 15},
     )
+
+
+def _legend_box() -> Any:
+    """An HTML legend under a figure: outside the plot, whatever the number of lines."""
+    box = ipywidgets.HTML(layout={"max_height": "72px", "overflow": "auto", "padding": "0 0 0 60px"})
+    box.add_class("ipytune-compare-legend")
+    return box
+
+
+def _labels(names: list[str]) -> list[str]:
+    """What the table shows: the run name, numbered in run order where several runs share it."""
+    repeated = {n for n in names if names.count(n) > 1}
+    return [f"{n} #{names[: k + 1].count(n)}" if n in repeated else n for k, n in enumerate(names)]
+
+
+def _colab_metadata() -> dict[str, Any]:
+    """What anywidget adds to its own reprs on Colab (the custom widget manager's URL); {} elsewhere."""
+    try:
+        from anywidget._util import get_repr_metadata  # anywidget's Colab logic, so the two agree
+    except ImportError:  # an anywidget that moved it: render as a plain ipywidget
+        return {}
+    return dict(get_repr_metadata())
 
 
 def _first(table: Any, candidates: tuple[str, ...]) -> str | None:
