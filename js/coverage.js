@@ -32,7 +32,14 @@ function render({ model, el }) {
   const wlabel = html("span", { class: "ipytune-importance-label" }, wbar);
   const box = html("div", { class: "ipytune-cov-plot" }, root);
   const maths = html("div", { class: "ipytune-cov-math" }, root);
+  const rbar = html("div", { class: "ipytune-bar" }, root);
+  const again = html("button", { class: "ipytune-repeat", title: "the distribution of the best value each search finds" }, rbar, "Repeat both searches 300 times");
   const repeats = html("div", { class: "ipytune-cov-repeats" }, root);
+  let showRepeats = false; // a view's own choice: shown on a click, so the slide fits until then
+  again.addEventListener("click", () => {
+    showRepeats = !showRepeats;
+    draw();
+  });
 
   const go = (i) => {
     const n = (model.get("data").budgets || []).length;
@@ -77,9 +84,12 @@ function render({ model, el }) {
     panels.forEach((p, k) => panel(drawing, k * (PW + GAP), data, p.title, frames[k], values[k], vrange, budgets[i], w));
     clear(maths);
     clear(repeats);
-    if (w !== null && data.band) {
+    const demo = w !== null && !!data.band;
+    rbar.style.display = demo ? "" : "none";
+    again.textContent = showRepeats ? "Hide the repeats" : "Repeat both searches 300 times";
+    if (demo) {
       arithmetic(maths, data, frames, budgets[i]);
-      bestOverRepeats(repeats, data, frames, values, budgets[i], w);
+      if (showRepeats) bestOverRepeats(repeats, data, frames, values, budgets[i], w);
     }
   }
   model.on("change:budget_index", draw);
@@ -263,8 +273,8 @@ function bestOverRepeats(parent, data, frames, values, n, w) {
   const gridBest = Math.max(...values[0]);
   const better = bests.filter((b) => b > gridBest).length / REPEATS;
   const W = 2 * PW + GAP;
-  const H = 112;
-  const M = { left: 60, right: 20, top: 24, bottom: 36 };
+  const H = 100;
+  const M = { left: 60, right: 20, top: 22, bottom: 36 };
   const root = plot(parent, W, H, "ipytune-repeats-svg");
   const lo = Math.min(0, ...bests);
   const sx = linear(lo, 1, M.left, W - M.right);

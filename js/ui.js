@@ -45,10 +45,11 @@ export function widgetRoot(model, el, cls) {
 }
 
 // An SVG drawing laid out in a w x h box of user units: it fills its cell's width (the viewBox
-// scales text and marks together) up to w px times --ipytune-zoom.
+// scales text and marks together) up to w px times --ipytune-zoom, and no taller than
+// --ipytune-plot-max-h (set at presentation scale, so a drawing and its controls fit a slide).
 export function plot(parent, w, h, cls = "") {
   const node = svg("svg", { class: `ipytune-plot ${cls}`.trim(), viewBox: `0 0 ${w} ${h}`, "data-w": w, "data-h": h }, parent);
-  node.style.maxWidth = `calc(var(--ipytune-zoom) * ${w}px)`;
+  node.style.maxWidth = `min(calc(var(--ipytune-zoom) * ${w}px), calc(var(--ipytune-plot-max-h, 100000px) * ${(w / h).toFixed(4)}))`;
   return node;
 }
 

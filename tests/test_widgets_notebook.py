@@ -21,8 +21,8 @@ def test_widgets_notebook_runs_fast_with_every_widget(tmp_path: Path, trackio_di
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors[0]
     views = sum(WIDGET_VIEW in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
-    # coverage ×2, GP explorer ×3, dashboard ×3 (two live, one rebuilt), run comparison ×2
-    assert views >= 10
+    # coverage ×2, GP explorer ×3, dashboard ×2 (one live, one rebuilt; the TPE search runs captured), run comparison ×2
+    assert views >= 9
     state = notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     ids = {m["state"].get("_anywidget_id") for m in state.values()}
     assert {

@@ -278,7 +278,7 @@ def _figure(title: str, xlabel: str, present: bool = False) -> Any:
         axes=axes,
         title=title,
         title_style={"font-size": "18px"} if present else {},
-        layout={"width": "100%", "height": "280px"},
+        layout={"width": "100%", "height": "240px" if present else "280px"},
         fig_margin={"top": 40, "bottom": 45, "left": 60, "right": 15},
     )
 
