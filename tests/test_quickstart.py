@@ -30,6 +30,8 @@ def test_demo_runs_the_quickstart_and_prints_every_method(tmp_path: Path):
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "without encryption" not in done.stdout + done.stderr  # ipykernel's TCP warning alarms new users
+    assert re.search(r"One-time imports, .* timed apart before any of these: \d+\.\d s\.", done.stdout)
     lines = done.stdout.splitlines()
     table = {line.split()[0]: line for line in lines if re.match(r"\s*(grid|random|gp|tpe|manual)\b", line)}
     assert set(table) == {"manual", "grid", "random", "gp", "tpe"}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,8 +43,14 @@ def run_demo(notebook: Path, output: Path | None, timeout: int) -> int:
     output = output or executed_path(notebook)
     print(f"Running {notebook} in a fresh kernel (about a minute)...", flush=True)
     nb = nbformat.read(notebook, as_version=4)
+    sockets = tempfile.mkdtemp(prefix="ipytune-demo-")
+    kernel = _kernel_manager(sockets)
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+        nb,
+        timeout=timeout,
+        km=kernel,
+        extra_arguments=["--IPKernelApp.log_level=ERROR"] if os.name == "nt" else [],
+        resources={"metadata": {"path": str(notebook.parent)}},
     )
     started = time.perf_counter()
     try:
@@ -50,10 +59,25 @@ def run_demo(notebook: Path, output: Path | None, timeout: int) -> int:
         nbformat.write(nb, output)
         print(f"ipytune demo: a cell failed; the partly executed notebook is {output}.\n{error}", file=sys.stderr)
         return 1
+    finally:
+        if kernel.has_kernel:
+            kernel.shutdown_kernel(now=False)
+        shutil.rmtree(sockets, ignore_errors=True)
     nbformat.write(nb, output)
     print(summary_text(nb) or "(the notebook printed no summary)")
     print(f"\nDone in {time.perf_counter() - started:.0f} s. Executed notebook: {output}")
     return 0
+
+
+def _kernel_manager(sockets: str) -> Any:
+    """A python3 kernel talking over Unix sockets in ``sockets``: over TCP, ipykernel warns that its
+    traffic is unencrypted, which a new user reads as something wrong (this kernel only ever talks
+    to this process). Windows has no such sockets: TCP on 127.0.0.1 there, warnings left quiet."""
+    from jupyter_client.manager import KernelManager
+
+    if os.name == "nt":
+        return KernelManager(kernel_name="python3")
+    return KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
 
 
 def summary_text(nb: Any) -> str:
