@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 
+import IPython
 import pytest
 from IPython.core.error import UsageError
 
@@ -414,6 +416,13 @@ def test_failed_refit_keeps_the_search(ip):
     assert ip.user_ns["tune"].last.best_value == 3
 
 
+# Colab's IPython 7.34 on Python 3.13: IPython 7's transformer cannot read `files = !ls` on Python 3.12+
+# (tokenize changed with PEP 701); a plain cell fails the same way there, ipytune or not.
+@pytest.mark.xfail(
+    IPython.version_info < (8,) and sys.version_info >= (3, 12),
+    reason="IPython 7 cannot transform `x = !cmd` on Python 3.12+",
+    strict=True,
+)
 def test_ipython_syntax_in_the_cell_is_transformed(ip, tmp_path: Path):
     result = run(ip, "%%tune --trials 2 --storage memory --quiet\nx = tune.int(1, 3)\nfiles = !ls\nx")
     assert math.isfinite(result.best_value)

@@ -22,6 +22,15 @@ SEARCH = (
 )
 
 
+def _ipykernel_before_7() -> bool:
+    import ipykernel
+
+    return ipykernel.version_info < (7,)
+
+
+# Colab's ipykernel 6.17.1 reads no message while a cell runs: the click arrives after the search
+# (it runs to its end); the dashboard says so and points at the interrupt button instead.
+@pytest.mark.xfail(_ipykernel_before_7(), reason="ipykernel < 7 delivers no comm message mid-cell", strict=True)
 @pytest.mark.timeout(180)
 def test_stop_message_is_handled_mid_search_and_queued_cells_still_run(tmp_path: Path) -> None:
     import jupyter_client
