@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# ipytune where its users are, after the main suite: the wheel and sdist `python -m build` makes,
+# then a part of the suite again in other virtual environments, each installed by uv from that wheel.
+#
+#   package  build the sdist, and the wheel from it, with no node on PATH; on Python 3.12 with the
+#            newest dependencies, still without node: `ipytune --version`, `ipytune demo`, widget tests
+#   colab    Python 3.13 with Colab's packages (.ci/colab-constraints.txt: IPython 7.34, ipykernel
+#            6.17.1, ipywidgets 7.7.1): the magic, tracking, seeding and widget-state tests
+#   lowest   Python 3.10 with the lowest version of every dependency pyproject admits
+#            (.ci/check_floors.py fails if one is not installed): the same tests
+#
+# Usage: bash .ci/extra-envs.sh [package] [colab] [lowest]   (default: all three, in that order;
+# colab and lowest need package's dist/). Run from the main venv, which has uv and build.
+# None of them has torch: this machine's CPU wheel is for Python 3.11 only (torch tests skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export UV_PYTHON_DOWNLOADS=never # only the Pythons pyenv installed; nothing to download
+export PYTEST_ADDOPTS="-p no:cacheprovider --durations=5"
+root=$PWD
+work=$(mktemp -d "${TMPDIR:-/tmp}/ipytune-envs.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+SUBSET=(tests/test_tune_magic.py tests/test_tracking.py tests/test_seeding.py tests/test_widgets_*.py)
+
+python_for() { # the interpreter of Python $1 (pyenv's, else one on PATH)
+    local found
+    found=$(ls -d "$(pyenv root 2>/dev/null || echo /nonexistent)"/versions/"$1".*/bin/python"$1" 2>/dev/null | tail -1)
+    echo "${found:-$(command -v "python$1")}"
+}
+
+new_env() { # new_env NAME PYTHON_VERSION: a venv under $work, its path on stdout
+    local venv=$work/$1
+    uv venv -q -p "$(python_for "$2")" "$venv" >&2
+    echo "$venv"
+}
+
+timed() { # timed JOB: run it, and say how long it took
+    local start=$SECONDS
+    echo "extra-envs: $1" >&2
+    "$1"
+    echo "extra-envs: $1 took $((SECONDS - start)) s" >&2
+}
+
+wheel() { ls dist/ipytune-*.whl; }
+
+package() {
+    rm -rf dist
+    # Without node the build hook must find the bundles the editable install built (and the sdist
+    # carries them), or it fails: so this also proves the sdist installs without Node.
+    .ci/without-node.sh python -m build --outdir dist . >"$work/build.log" 2>&1 || {
+        tail -30 "$work/build.log"
+        return 1
+    }
+    for bundle in dashboard.js dashboard.css gp_explorer.js coverage.js parcoords.js; do
+        tar -tzf dist/ipytune-*.tar.gz | grep -q "src/ipytune/static/$bundle$"
+        unzip -l "$(wheel)" | grep -q "ipytune/static/$bundle$"
+    done
+    unzip -l "$(wheel)" | grep -q "ipytune/examples/quickstart.ipynb$"
+
+    local venv version
+    venv=$(new_env wheel 3.12)
+    .ci/without-node.sh uv pip install -q -p "$venv/bin/python" "$(wheel)" pytest pytest-timeout
+    version=$(python -c 'import ipytune; print(ipytune.__version__)')
+    [ "$("$venv/bin/ipytune" --version)" = "$version" ]
+    # the demo runs the quickstart the wheel ships, in a kernel of this venv, away from the checkout
+    mkdir "$work/demo"
+    (cd "$work/demo" && TRACKIO_DIR=$work/demo/trackio PATH=$venv/bin:$PATH \
+        "$root/.ci/without-node.sh" ipytune demo --output "$work/demo/quickstart.executed.ipynb")
+    # a widget test against the installed wheel (the checkout's src/ is not on its path)
+    PATH=$venv/bin:$PATH .ci/without-node.sh python -c \
+        'import ipytune, sys; sys.exit("/site-packages/" not in ipytune.__file__)'
+    PATH=$venv/bin:$PATH .ci/without-node.sh python -m pytest -q \
+        tests/test_widgets_packaging.py tests/test_widgets_dashboard.py
+}
+
+colab() {
+    local venv
+    venv=$(new_env colab 3.13)
+    uv pip install -q -p "$venv/bin/python" -c .ci/colab-constraints.txt "$(wheel)" pytest pytest-timeout
+    "$venv/bin/python" -c 'import IPython, ipykernel, ipywidgets, sys
+print("colab env: Python", sys.version.split()[0], "IPython", IPython.__version__,
+      "ipykernel", ipykernel.__version__, "ipywidgets", ipywidgets.__version__)'
+    PATH=$venv/bin:$PATH python -m pytest -q "${SUBSET[@]}"
+}
+
+lowest() {
+    local venv
+    venv=$(new_env lowest 3.10)
+    # -r pyproject.toml makes ipytune's own requirements direct ones, so lowest-direct lowers them
+    uv pip install -q -p "$venv/bin/python" --resolution lowest-direct -r pyproject.toml "$(wheel)" \
+        "pytest>=8" "pytest-timeout>=2.3"
+    python .ci/check_floors.py pyproject.toml "$venv/bin/python"
+    PATH=$venv/bin:$PATH python -m pytest -q "${SUBSET[@]}"
+}
+
+jobs=("$@")
+[ ${#jobs[@]} -gt 0 ] || jobs=(package colab lowest)
+for job in "${jobs[@]}"; do
+    case $job in package | colab | lowest) timed "$job" ;; *) echo "extra-envs: no job $job" >&2 && exit 2 ;; esac
+done
