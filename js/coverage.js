@@ -178,8 +178,11 @@ function panel(root, ox, data, name, f, values, vrange, budget, w) {
     const mx = linear(0, 1, stripY + STRIP - 4, stripY + 2);
     const my = linear(0, 1, stripX, stripX + STRIP - 4);
     if (data.band) band(g, data, sx, sy, mx, my, stripY, stripX);
-    for (const [y, gg] of [[mx(0), gx], [mx(1), gx]]) svg("line", { x1: x0, x2: x0 + SIZE, y1: y, y2: y, stroke: C.gridline, "stroke-dasharray": "2 3" }, gg);
-    for (const [x, gg] of [[my(0), gy], [my(1), gy]]) svg("line", { x1: x, x2: x, y1: PT, y2: bottom, stroke: C.gridline, "stroke-dasharray": "2 3" }, gg);
+    // the strips' common scale: dashed lines at f-share 0 and 1
+    for (const v of [0, 1]) {
+      svg("line", { class: `ipytune-scale-${v}`, x1: x0, x2: x0 + SIZE, y1: mx(v), y2: mx(v), stroke: C.gridline, "stroke-dasharray": "2 3" }, gx);
+      svg("line", { class: `ipytune-scale-${v}`, x1: my(v), x2: my(v), y1: PT, y2: bottom, stroke: C.gridline, "stroke-dasharray": "2 3" }, gy);
+    }
     const partX = data.parts[key(0)].map((v) => share(0) * v);
     const partY = data.parts[key(1)].map((v) => share(1) * v);
     svg("path", { class: "ipytune-marginal ipytune-marginal-x", d: pathD(data.parts.at, partX, sx, mx), fill: "none", stroke: C.fg, "stroke-width": 1.5 }, gx);

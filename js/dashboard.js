@@ -78,7 +78,7 @@ function render({ model, el }) {
 }
 
 // The y range: every value, unless a few outliers would squash the rest. Then the range is the
-// bulk (Tukey's fences, 3 IQR) widened to keep the best, and the outliers sit on the edge.
+// bulk (Tukey's fences, 1.5 IQR) widened to keep the best, and the outliers sit on the edge.
 export function valueRange(values, maximize) {
   const v = Array.from(values).filter(Number.isFinite).sort((a, b) => a - b);
   if (!v.length) return [0, 1];
@@ -88,8 +88,8 @@ export function valueRange(values, maximize) {
   if (v.length >= 8) {
     const iqr = q(0.75) - q(0.25);
     if (iqr > 0) {
-      lo = Math.max(lo, q(0.25) - 3 * iqr);
-      hi = Math.min(hi, q(0.75) + 3 * iqr);
+      lo = Math.max(lo, q(0.25) - 1.5 * iqr);
+      hi = Math.min(hi, q(0.75) + 1.5 * iqr);
     }
     if (maximize) hi = v[v.length - 1];
     else lo = v[0];

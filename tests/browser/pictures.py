@@ -71,5 +71,6 @@ def open_page(
 
 
 def _probe(text: str) -> bool:
-    # the html-manager first looks for each module beside the page, then falls back to the CDN
-    return bool(re.fullmatch(r"Failed to load resource: net::ERR_FILE_NOT_FOUND", text))
+    # The html-manager first looks for each module beside the page, then falls back to the CDN
+    # (ERR_FILE_NOT_FOUND); requests no CDN answers here (MathJax, fonts) are aborted (ERR_FAILED).
+    return bool(re.fullmatch(r"Failed to load resource: net::ERR_(FILE_NOT_FOUND|FAILED)", text))
