@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
+from IPython.display import display
+from IPython.utils.capture import capture_output
 
 from ipytune.search.analysis import IMPORTANCE_MIN_TRIALS, PLOTS
 from tests.conftest import run
@@ -40,9 +42,11 @@ def test_every_plot_kind_is_a_figure_for_every_method(searches, method, kind):
     figure = result.plot(kind)
     assert isinstance(figure, go.Figure)
     assert figure.data, f"{kind} of a {method} search drew nothing"
-    bundle = figure._repr_mimebundle_()
-    assert "<div" in bundle["text/html"]  # exported HTML shows it too
-    assert "cdn.plot.ly" in bundle["text/html"]
+    with capture_output() as shown:  # as the notebook displays it (a figure displays itself)
+        display(figure)
+    (output,) = shown.outputs
+    assert "<div" in output.data["text/html"]  # exported HTML shows it too, plotly.js from its CDN
+    assert "cdn.plot.ly" in output.data["text/html"]
 
 
 def test_plot_can_be_limited_to_parameters(searches):
@@ -69,7 +73,7 @@ def test_the_summary_names_the_parameters_that_mattered_after_enough_trials(ip):
         ip,
         f"%%tune --method random --trials {IMPORTANCE_MIN_TRIALS} --seed 1 --storage memory --no-track --quiet\n{CELL}",
     )
-    assert list(many.importance)[0] == "x"  # x moves the objective by 10, depth by 0.3, kind by 1
+    assert next(iter(many.importance)) == "x"  # x moves the objective by 10, depth by 0.3, kind by 1
     assert sum(many.importance.values()) == pytest.approx(1.0)
     assert "what mattered most (parameter importance): x 0." in many.to_text()
     assert "what mattered most" in many._repr_html_()

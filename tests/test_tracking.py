@@ -339,5 +339,35 @@ def test_tracking_notebook_runs_top_to_bottom(tmp_path, trackio_dir):
     text = outputs_text(notebook)
     assert "Traceback" not in text
     assert {"lecture-forest", "lecture-mlp"} <= set(projects())
-    assert len(runs("lecture-forest")) >= 6
-    assert len(runs("lecture-mlp")) == 2
+    forest = runs("lecture-forest")
+    assert forest["tags"].map(tuple).value_counts().to_dict() == {("baseline",): 20, ("augmented",): 20}
+    assert set(runs("lecture-forest", tags="augmented")["group"]) == {"forest-augmented"}
+    assert "what mattered most (parameter importance)" in text  # 8d on the user's own search
+    assert "same predictions as the refitted model: True" in text  # 8c
+    assert text.count("best model saved in trackio: ipytune.load_model('lecture-forest'") == 2
+    mlp = runs("lecture-mlp")
+    assert sorted(mlp["name"]) == ["lr=0.001", "lr=0.01"]
+    assert mlp["tags"].tolist() == [["mlp", "baseline"]] * 2
+    plots = [o for c in notebook.cells if "plot(" in c.source for o in c.outputs]
+    assert len(plots) == 2
+    assert all({"application/vnd.plotly.v1+json", "text/html"} <= set(o["data"]) for o in plots)
+
+
+@pytest.mark.notebook
+def test_a_notebook_run_twice_leaves_runs_one_can_tell_apart(tmp_path, trackio_dir):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("%load_ext ipytune"),
+        nbformat.v4.new_code_cell("%%tune --method grid --project twice --quiet\nx = tune.int(1, 3)\nx"),
+        nbformat.v4.new_code_cell("with tune.track(project='twice', name='loop'):\n    tune.log({'loss': 1.0})"),
+    ]
+    for _ in range(2):  # Restart & Run All, twice
+        NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    table = runs("twice")
+    assert len(table) == 8
+    assert table["name"].is_unique
+    assert sorted(table["name"]) == ["loop", "loop (2)", "x=1", "x=1 (2)", "x=2", "x=2 (2)", "x=3", "x=3 (2)"]
+    assert table.groupby("group")["name"].count().to_dict() == dict.fromkeys(table["group"].dropna().unique(), 3)

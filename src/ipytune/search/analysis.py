@@ -55,7 +55,7 @@ def plot(study: optuna.Study, kind: str, params: list[str] | None = None) -> Any
 def _everywhere(figure: Any) -> None:
     """Show ``figure`` in exported HTML too: plotly's Jupyter default sends only its own mimetype,
     which JupyterLab, VS Code and Colab draw and nbconvert's HTML drops; add HTML that loads
-    plotly.js from its CDN beside it."""
+    plotly.js from its CDN beside it. (A figure displays itself through ``_ipython_display_``.)"""
     own = figure._repr_mimebundle_
 
     def bundle(include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
@@ -64,7 +64,13 @@ def _everywhere(figure: Any) -> None:
             data = {**data, "text/html": figure.to_html(full_html=False, include_plotlyjs="cdn")}
         return data
 
+    def display() -> None:
+        from IPython.display import display as show
+
+        show(bundle(), raw=True)
+
     figure._repr_mimebundle_ = bundle
+    figure._ipython_display_ = display
 
 
 def importance(study: optuna.Study) -> tuple[dict[str, float], int] | None:
