@@ -70,6 +70,9 @@ def test_loading_a_forest_names_the_type_to_trust(ip, trackio_dir):
 
 def test_a_classifiers_confusion_matrix_is_a_picture_of_out_of_fold_predictions(ip, trackio_dir):
     from PIL import Image
+    from sklearn.base import clone
+    from sklearn.metrics import confusion_matrix
+    from sklearn.model_selection import cross_val_predict
 
     from ipytune.search.analysis import confusion
     from ipytune.search.settings import Scoring
@@ -82,10 +85,13 @@ def test_a_classifiers_confusion_matrix_is_a_picture_of_out_of_fold_predictions(
         assert image.size[0] > 100
     assert "confusion_matrix" not in runs("forest").columns  # a picture is not a final metric
 
-    matrix, labels, caption = confusion(ip.user_ns["model"], ip.user_ns, Scoring(data=("X", "y"), cv=3))
+    model, X, y = (ip.user_ns[name] for name in ("model", "X", "y"))
+    matrix, labels, caption = confusion(model, ip.user_ns, Scoring(data=("X", "y"), cv=3))
     assert labels == [0, 1, 2]
     assert matrix.sum() == 150
-    assert matrix.trace() < 150  # rows the model did not see: a forest predicts its own training rows perfectly
+    held_out = confusion_matrix(y, cross_val_predict(clone(model), X, y, cv=3))
+    assert np.array_equal(matrix, held_out)  # each row predicted by a model that did not see it
+    assert not np.array_equal(matrix, confusion_matrix(y, model.predict(X)))  # not the training fit's
     assert "out-of-fold" in caption
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from ipytune.tracking import _trackio
-from ipytune.tracking.records import Failures, RunRows, now
+from ipytune.tracking.records import ArtifactFile, Failures, Media, RunRows, now, staging_folder
 
 # SQLiteStorage method -> the parameters ipytune passes, in order.
 STORAGE_METHODS = {
@@ -33,6 +33,9 @@ STORAGE_METHODS = {
     "get_run_records": ["project"],
     "get_all_run_configs": ["project"],
     "get_logs_batch": ["project", "runs"],
+    "get_artifact_manifest": ["project", "name", "spec"],
+    "get_run_artifacts": ["project", "run_name", "run_id"],
+    "list_artifacts": ["project"],
 }
 # Table -> the columns write_runs inserts into.
 WRITTEN_COLUMNS = {
@@ -188,3 +191,51 @@ def test_show_takes_the_arguments_trackio_show_magic_passes():
 
     parameters = signature(trackio.show).parameters
     assert {"project", "host", "share", "server_port", "open_browser", "block_thread"} <= set(parameters)
+
+
+def test_commit_artifact_version_takes_what_ipytune_passes():
+    from trackio.sqlite_storage import SQLiteStorage
+
+    passed = {"project", "name", "type", "description", "manifest", "metadata", "aliases", "run_name", "run_id"}
+    assert passed <= set(signature(SQLiteStorage.commit_artifact_version).parameters)
+
+
+def test_an_artifact_ipytune_commits_is_read_back_by_trackios_own_use_artifact(trackio_dir, tmp_path):
+    import trackio
+
+    folder = staging_folder()
+    (folder / "model.skops").write_bytes(b"weights")
+    written = run_rows(trackio_dir, "canary")
+    written.artifacts = [ArtifactFile(path=folder / "model.skops", name="model-canary", type="model")]
+    _trackio.write_runs(trackio_dir, "canary", [written])
+    assert not folder.exists()  # ipytune's staged copy is gone once trackio holds the file
+    (output,) = _trackio.run_outputs(trackio_dir, "canary", "run-1", "x=1")
+    assert (output["name"], output["type"], output["version"]) == ("model-canary", "model", 0)
+
+    _trackio.use(trackio_dir)
+    trackio.init(project="canary", name="reader", embed=False, auto_log_cpu=False, auto_log_gpu=False)
+    try:
+        artifact = trackio.use_artifact("model-canary")  # the public way, from a trackio run
+        downloaded = Path(artifact.download(tmp_path / "download"))
+    finally:
+        trackio.finish()
+    assert (downloaded / "model.skops").read_bytes() == b"weights"
+    record, again = _trackio.download_artifact(trackio_dir, "canary", "model-canary", None, tmp_path / "again")
+    assert record["type"] == "model"
+    assert (again / "model.skops").read_bytes() == b"weights"
+
+
+def test_a_picture_is_stored_as_trackios_own_log_stores_an_image(trackio_dir):
+    from PIL import Image
+
+    folder = staging_folder()
+    Image.new("RGB", (4, 4), "red").save(folder / "image.png")
+    written = RunRows(
+        trackio_dir, "canary", "run-1", "x=1", [(2, {"picture": Media(folder / "image.png")}, now())], Failures()
+    )
+    _trackio.write_runs(trackio_dir, "canary", [written])
+    (logged,) = _trackio.read_project(trackio_dir, "canary").logs["run-1"]
+    picture = logged["picture"]
+    assert picture["_type"] == "trackio.image"  # what trackio's dashboard draws as an image
+    assert picture["file_path"].startswith("canary/x=1/2/")  # trackio's media layout: project/run/step
+    assert (trackio_dir / "media" / picture["file_path"]).exists()
