@@ -45,22 +45,25 @@ def test_table_axes_curves_and_best_so_far(project: str) -> None:
     assert pc.filtered == pc.runs  # nothing brushed yet
     # selecting rows (what a click does in the table) redraws the curves of those runs, one mark each
     pc.selected = [pc.runs[5], pc.runs[0]]
-    assert [m.labels[0] for m in widget.curves.marks] == ["sgd-0.001", "adam-0.1"]
-    assert [len(m.y) for m in widget.curves.marks] == [4, 4]
-    assert widget.curves.title == "loss: 2 runs"
+    curves, best_panel = widget.curves.panels
+    assert [line["name"] for line in curves["lines"]] == ["sgd-0.001", "adam-0.1"]
+    assert [len(line["y"]) for line in curves["lines"]] == [4, 4]
+    assert curves["title"] == "loss: 2 runs"
     assert widget.selected_runs["name"].tolist() == ["sgd-0.001", "adam-0.1"]
-    assert "adam-0.1" in widget.curves_legend.value  # the legend is outside the figure
+    # the metric menu (what the front-end sets) redraws the first panel
+    widget.curves.metric = "objective"
+    assert widget.curves.panels[0]["title"] == "objective: 2 runs"
     # best so far per group, in run order
-    best = {m.labels[0]: m for m in widget.best.marks}
+    best = {line["name"]: line for line in best_panel["lines"]}
     assert list(best) == ["sgd", "adam"]
     objective = widget.table["objective"].tolist()
-    assert best["sgd"].y[-1] == pytest.approx(max(objective[:3]))
-    assert best["adam"].y[-1] == pytest.approx(max(objective[3:]))
-    assert list(best["sgd"].x) == [0, 1, 2]
+    assert best["sgd"]["y"][-1] == pytest.approx(max(objective[:3]), rel=1e-5)
+    assert best["adam"]["y"][-1] == pytest.approx(max(objective[3:]), rel=1e-5)
+    assert best["sgd"]["x"] == [0, 1, 2]
     assert "6 runs" in repr(widget)
 
 
-def test_no_curve_is_dropped_and_no_line_is_padded_with_nan(trackio_dir: Path) -> None:
+def test_no_curve_is_dropped_and_no_value_is_nan_padding(trackio_dir: Path) -> None:
     import numpy as np
     import trackio
 
@@ -73,9 +76,10 @@ def test_no_curve_is_dropped_and_no_line_is_padded_with_nan(trackio_dir: Path) -
             trackio.log({"loss": 1.0 / (1 + k + step)}, step=step)
         trackio.finish()
     widget = compare_runs("many", metric="loss")
-    assert len(widget.curves.marks) == 15
-    assert widget.curves.title == "loss: 15 runs"
-    assert all(np.isfinite(m.x).all() and np.isfinite(m.y).all() for m in widget.curves.marks)
+    lines = widget.curves.panels[0]["lines"]
+    assert len(lines) == 15
+    assert widget.curves.panels[0]["title"] == "loss: 15 runs"
+    assert all(np.isfinite(line["x"]).all() and np.isfinite(line["y"]).all() for line in lines)
 
 
 def test_a_notebook_run_twice_is_told_apart_by_id(trackio_dir: Path) -> None:
@@ -96,7 +100,7 @@ def test_a_notebook_run_twice_is_told_apart_by_id(trackio_dir: Path) -> None:
     assert pc.labels == ["lr0.1 #1", "lr0.2 #1", "lr0.1 #2", "lr0.2 #2"]  # repeated names are numbered
     pc.selected = [pc.runs[0]]  # one click selects one run, not every run of that name
     assert len(widget.selected_runs) == 1
-    assert len(widget.curves.marks) == 1
+    assert len(widget.curves.panels[0]["lines"]) == 1
     # the same run read twice (a table concatenated by hand) is one row
     doubled = RunComparison(pd_concat(widget.table, widget.table), widget.history)
     assert doubled.parcoords.runs == pc.runs
@@ -138,11 +142,10 @@ def test_runs_of_ipytune_searches(ip: object, trackio_dir: Path) -> None:
     assert [c["name"] for c in widget.parcoords.columns] == ["x", "objective"]
     assert len(set(widget.parcoords.groups)) == 2
     # a trial logs one number: the curves are the objective against trial, one line per search
-    lines = widget.curves.marks
-    assert len(lines) == 2
-    assert [list(m.x) for m in lines] == [[0, 1, 2, 3], [0, 1, 2, 3]]
-    assert widget.curves.title == "objective per trial: 8 runs"
-    assert widget.curves.axes[0].label == "trial"
+    panel = widget.curves.panels[0]
+    assert [line["x"] for line in panel["lines"]] == [[0, 1, 2, 3], [0, 1, 2, 3]]
+    assert panel["title"] == "objective per trial: 8 runs"
+    assert panel["xlabel"] == "trial"
 
 
 def test_the_comparison_carries_colab_s_widget_manager_metadata(project: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,19 +153,20 @@ def test_the_comparison_carries_colab_s_widget_manager_metadata(project: str, mo
     import sys
     import types
 
+    from IPython.core.formatters import DisplayFormatter
+
     widget = compare_runs(project)
-    data, metadata = widget._repr_mimebundle_(), {}
-    assert "application/vnd.jupyter.widget-view+json" in data  # outside Colab: the plain bundle
+    show = DisplayFormatter().format  # what IPython's display() sends: (data, metadata)
+    data, metadata = show(widget)
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == widget.model_id
+    assert metadata == {}  # outside Colab: nothing added
     # Colab's google.colab.output as anywidget reads it (its private _widgets._installed_url)
+    url = "https://ssl.gstatic.com/colaboratory-static/widgets/colab-cdn-widget-manager/2b70e893a8ba7c0f/manager.min.js"
     output = types.ModuleType("google.colab.output")
     output.enable_custom_widget_manager = lambda: None  # type: ignore[attr-defined]
-    output._widgets = types.SimpleNamespace(
-        _installed_url="https://ssl.gstatic.com/colaboratory-static/widgets/colab-cdn-widget-manager/2b70e893a8ba7c0f/manager.min.js"
-    )  # type: ignore[attr-defined]
+    output._widgets = types.SimpleNamespace(_installed_url=url)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "google.colab.output", output)
-    data, metadata = widget._repr_mimebundle_()
-    _, reference = widget.parcoords._repr_mimebundle_()  # anywidget's own repr, in the same "Colab"
-    assert metadata == reference
-    view = metadata["application/vnd.jupyter.widget-view+json"]
-    assert view["colab"]["custom_widget_manager"]["url"].endswith("manager.min.js")
+    data, metadata = show(widget)
+    assert metadata == show(widget.parcoords)[1]  # anywidget's own repr, in the same "Colab"
+    assert metadata["application/vnd.jupyter.widget-view+json"]["colab"]["custom_widget_manager"]["url"] == url
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == widget.model_id

@@ -53,8 +53,7 @@ def _ready(page: Any) -> None:
 
     for selector in WIDGETS.values():
         expect(page.locator(selector)).to_have_count(1, timeout=60_000)
-    expect(page.locator(".ipytune-compare .bqplot path.line").first).to_be_attached(timeout=30_000)
-    page.wait_for_timeout(500)  # bqplot's transitions
+    expect(page.locator(".ipytune-compare .ipytune-curve").first).to_be_attached(timeout=30_000)
 
 
 # -- every theme: legible, nothing clipped, no console error ----------------------------------------
@@ -120,7 +119,7 @@ def test_every_widget_is_legible_and_whole_in_each_theme(
     finally:
         page.close()
     assert not cdn.missing, cdn.missing
-    assert errors == [], errors  # bqplot's translate(NaN,NaN) included
+    assert errors == [], errors
 
 
 # -- the plotted data ----------------------------------------------------------------------------------
@@ -211,16 +210,19 @@ def test_comparison_curves_per_trial_and_legends_outside(browser: Any, pages: di
     try:
         _ready(page)
         compare = page.locator(".ipytune-compare")
-        figures = compare.locator(".bqplot.figure")
-        expect(figures.first.locator("text.mainheading")).to_have_text("objective per trial: 20 runs")
-        expect(figures.first.locator("path.line")).to_have_count(2)  # one line per search, not 20 dots
+        panels = compare.locator(".ipytune-curves-panel")
+        expect(panels).to_have_count(2)
+        expect(panels.first).to_have_attribute("data-title", "objective per trial: 20 runs")
+        expect(panels.first.locator("path.ipytune-curve")).to_have_count(2)  # one line per search, not 20 dots
+        expect(panels.first.locator("circle.ipytune-curve-point")).to_have_count(20)
+        drawing = compare.locator(".ipytune-curves-svg").bounding_box()
+        assert drawing is not None
         for k in range(2):
-            figure = figures.nth(k).bounding_box()
-            legend = compare.locator(".ipytune-compare-legend").nth(k).bounding_box()
-            assert figure is not None
-            assert legend is not None
-            assert legend["y"] >= figure["y"] + figure["height"] - 1, "the legend sits on the plot"
-        expect(compare.locator(".ipytune-compare-legend").first.locator(".ipytune-legend-item")).to_have_count(2)
+            legend = compare.locator(f".ipytune-curves-legend[data-panel='{k}']")
+            expect(legend.locator(".ipytune-legend-item")).to_have_count(2)
+            box = legend.bounding_box()
+            assert box is not None
+            assert box["y"] >= drawing["y"] + drawing["height"] - 1, "the legend sits on the plot"
         expect(compare.locator("tr.ipytune-run")).to_have_count(20)
     finally:
         page.close()

@@ -1,5 +1,5 @@
-"""Run comparison: the runs table with parallel coordinates (one front-end, ``js/parcoords.js``),
-metric curves of the selected runs and best-so-far per group (bqplot).
+"""Run comparison: the runs table with parallel coordinates (``js/parcoords.js``), and line charts
+(``js/curves.js``) of the selected runs' metric and of best-so-far per search.
 
 Brushing an axis filters the table in the browser; the selection and the filter sync
 back to Python, which redraws the metric curves of the selected runs.
@@ -8,7 +8,6 @@ back to Python, which redraws the metric curves of the selected runs.
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import Any
 
 import anywidget
@@ -16,7 +15,7 @@ import ipywidgets
 import traitlets
 
 from ipytune.widgets._bundle import bundle, stylesheet
-from ipytune.widgets._state import Presentable
+from ipytune.widgets._state import Presentable, rounded
 
 RUN_NAME_COLUMNS = ("run", "name", "run_name")  # the first one in the runs table names each run
 RUN_ID_COLUMNS = ("id", "run_id")  # the first one identifies each run; without one, the name does
@@ -26,10 +25,6 @@ TRIAL_COLUMN = "search.trial"  # an ipytune trial's number in its search
 META = {"project", "id", "run_id", "created", "created_at", "timestamp", "state", "status", "duration", "direction"}
 META_PREFIXES = ("env", "_", "system", "git", "python", "package", "search.", "seed")
 MAX_PARAM_AXES = 8
-# Tableau 10, the colours bqplot and the HTML legends share (mid-tones: legible on light and dark)
-PALETTE = (
-    "#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac",
-)  # fmt: skip
 
 
 class ParallelCoordinates(Presentable, anywidget.AnyWidget):
@@ -43,6 +38,17 @@ class ParallelCoordinates(Presentable, anywidget.AnyWidget):
     brushes = traitlets.Dict().tag(sync=True)  # axis name -> [low, high], set by the front-end
     selected = traitlets.List(traitlets.Unicode()).tag(sync=True)  # run ids
     filtered = traitlets.List(traitlets.Unicode()).tag(sync=True)  # run ids inside every brush
+
+
+class Curves(Presentable, anywidget.AnyWidget):
+    """Line charts side by side: ``panels`` = [{title, xlabel, ylabel, integer_x, lines: [{name, x, y}]}]."""
+
+    _esm = bundle("curves")
+    _css = stylesheet("curves")
+    panels = traitlets.List(traitlets.Dict()).tag(sync=True)
+    metrics = traitlets.List(traitlets.Unicode()).tag(sync=True)  # the menu of the first panel
+    metric = traitlets.Unicode("").tag(sync=True)
+    note = traitlets.Unicode("").tag(sync=True)
 
 
 class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
@@ -105,31 +111,14 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         options = sorted(metrics, key=lambda m: (m != self.objective, m)) or [self.objective]
         if metric is not None and metric not in options:
             raise ValueError(f"compare_runs: metric={metric!r} was not logged; choose from {', '.join(options)}.")
-        self.metric = ipywidgets.Dropdown(
-            options=options, value=metric or options[0], description="metric", layout={"width": "260px"}
+        self.curves = Curves(
+            metrics=options, metric=metric or options[0], note="select runs in the table to draw theirs", **extra
         )
-        big = self.parcoords.present
-        self.curves, self.curves_legend = _figure("metric of the selected runs", "step", big), _legend_box()
-        self.best, self.best_legend = _figure(f"best {self.objective} so far, per group", "trial", big), _legend_box()
-        self._draw_best()
+        self._panels: list[dict[str, Any]] = [{}, self._best_panel()]
         self._draw_curves()
         self.parcoords.observe(lambda _: self._draw_curves(), names=["selected", "filtered"])
-        self.metric.observe(lambda _: self._draw_curves(), names="value")
-        panel = {"width": "49%", "min_width": "320px"}
-        super().__init__(
-            [
-                self.parcoords,
-                self.metric,
-                ipywidgets.HBox(
-                    [
-                        ipywidgets.VBox([self.curves, self.curves_legend], layout=panel),
-                        ipywidgets.VBox([self.best, self.best_legend], layout=panel),
-                    ],
-                    layout={"width": "100%", "flex_flow": "row wrap", "justify_content": "space-between"},
-                ),
-            ],
-            layout={"width": "100%"},
-        )
+        self.curves.observe(lambda _: self._draw_curves(), names="metric")
+        super().__init__([self.parcoords, self.curves], layout={"width": "100%"})
         self.add_class("ipytune-compare")
 
     @property
@@ -138,10 +127,10 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         chosen = set(self.parcoords.selected)
         return self.table[[r in chosen for r in self.run_ids]]
 
-    # -- bqplot panels --------------------------------------------------------------------------------
+    # -- line charts ------------------------------------------------------------------------------------
     def _draw_curves(self) -> None:
         shown = set(self.parcoords.selected or self.parcoords.filtered or self.run_ids)
-        metric = self.metric.value
+        metric = self.curves.metric
         rows = [k for k, r in enumerate(self.run_ids) if r in shown]
         series: dict[int, Any] = {}
         if self.history is not None and len(self.history):
@@ -150,25 +139,25 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
             series = {k: by_run[self._keys[k]] for k in rows if self._keys[k] in by_run}
         if series and max(len(part) for part in series.values()) > 1:  # curves: the metric against step
             lines = [
-                (self.parcoords.labels[k], part["step"].astype(float).tolist(), part["value"].astype(float).tolist())
+                _line(self.parcoords.labels[k], part["step"].tolist(), part["value"].tolist())
                 for k, part in series.items()
             ]
-            self._set_lines(self.curves, self.curves_legend, lines, "step")
-            self.curves.title = f"{metric}: {len(lines)} run{'s' * (len(lines) != 1)}"
-            return
-        # one number per run (an ipytune trial): the metric against trial, one line per search
-        values = {k: float(part["value"].iloc[-1]) for k, part in series.items()}
-        if not series and metric in self.table:
-            values = {k: float(v) for k in rows if not _missing(v := self.table[metric].iloc[k])}
-        lines = [
-            (group or "(no group)", [self._trial(k) for k in members], [values[k] for k in members])
-            for group, members in self._by_group([k for k in rows if k in values]).items()
-        ]
-        self._set_lines(self.curves, self.curves_legend, lines, "trial")
-        n = sum(len(x) for _, x, _ in lines)
-        self.curves.title = f"{metric} per trial: {n} run{'s' * (n != 1)}"
+            title, xlabel = f"{metric}: {len(lines)} run{'s' * (len(lines) != 1)}", "step"
+        else:  # one number per run (an ipytune trial): the metric against trial, one line per search
+            values = {k: float(part["value"].iloc[-1]) for k, part in series.items()}
+            if not series and metric in self.table:
+                values = {k: float(v) for k in rows if not _missing(v := self.table[metric].iloc[k])}
+            members = self._by_group([k for k in rows if k in values])
+            lines = [
+                _line(group or "(no group)", [self._trial(k) for k in ks], [values[k] for k in ks])
+                for group, ks in members.items()
+            ]
+            n = sum(len(ks) for ks in members.values())
+            title, xlabel = f"{metric} per trial: {n} run{'s' * (n != 1)}", "trial"
+        self._panels[0] = {"title": title, "xlabel": xlabel, "ylabel": metric, "integer_x": True, "lines": lines}
+        self.curves.panels = list(self._panels)
 
-    def _draw_best(self) -> None:
+    def _best_panel(self) -> dict[str, Any]:
         lines = []
         column = self.table[self.objective]
         for group, members in self._by_group(range(len(self.run_ids))).items():
@@ -180,8 +169,14 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
                 v = float(column.iloc[k])
                 running = v if running is None else (max(running, v) if self.maximize else min(running, v))
                 best.append(running)
-            lines.append((group or "(no group)", [self._trial(k) for k in done], best))
-        self._set_lines(self.best, self.best_legend, lines, "trial")
+            lines.append(_line(group or "(no group)", [self._trial(k) for k in done], best))
+        return {
+            "title": f"best {self.objective} so far, per search",
+            "xlabel": "trial",
+            "ylabel": f"{self.objective} ({'max' if self.maximize else 'min'})",
+            "integer_x": True,
+            "lines": lines,
+        }
 
     def _by_group(self, rows: Any) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
@@ -197,43 +192,16 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
             return float(v)
         return float(self.groups[: k + 1].count(self.groups[k]) - 1)
 
-    @staticmethod
-    def _set_lines(fig: Any, legend: Any, lines: list[tuple[str, list[float], list[float]]], xlabel: str) -> None:
-        """One mark per line (no NaN padding, so no NaN marker in the page), and every line drawn."""
-        import bqplot
-        import numpy as np
-
-        x_scale, y_scale = fig.axes[0].scale, fig.axes[1].scale
-        marks = [
-            bqplot.Lines(
-                x=np.array(x, dtype=float), y=np.array(y, dtype=float), scales={"x": x_scale, "y": y_scale},
-                colors=[PALETTE[i % len(PALETTE)]], marker="circle" if len(x) < 40 else None, marker_size=24,
-                labels=[name], display_legend=False,
-            )
-            for i, (name, x, y) in enumerate(lines)
-        ]  # fmt: skip
-        xs = [v for _, x, _ in lines for v in x]
-        hi = max(xs, default=1.0)
-        step = max(1, int(np.ceil((hi + 1) / 8)))
-        with fig.hold_sync():
-            fig.marks = marks
-            fig.axes[0].label = xlabel
-            fig.axes[0].tick_values = np.arange(0, hi + step, step, dtype=float) if xlabel == "trial" else None
-        legend.value = (
-            '<div class="ipytune-w ipytune-legend">'
-            + "".join(
-                f'<span class="ipytune-legend-item" data-run="{escape(name)}"><span style="display:inline-block;'
-                f'width:16px;height:3px;background:{PALETTE[i % len(PALETTE)]}"></span>{escape(name)}</span>'
-                for i, (name, _, _) in enumerate(lines)
-            )
-            + "</div>"
-        )
+    # ipywidgets 7 (Colab's) displays a widget through _ipython_display_, without metadata: use the bundle
+    _ipython_display_ = None
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget view, with the metadata Colab's custom widget manager needs (anywidget's own)."""
-        data = super()._repr_mimebundle_(**kwargs)
-        metadata = _colab_metadata()
-        return (data, metadata) if data is not None and metadata else data
+        try:
+            from anywidget._util import repr_mimebundle  # anywidget's bundle, Colab metadata included
+        except ImportError:  # an anywidget that moved it: the plain ipywidgets bundle
+            return super()._repr_mimebundle_(**kwargs)
+        return repr_mimebundle(model_id=self.model_id, repr_text=repr(self))
 
     def __repr__(self) -> str:
         return summary(self)
@@ -264,45 +232,14 @@ def compare_runs(
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-def _figure(title: str, xlabel: str, present: bool = False) -> Any:
-    import bqplot
-
-    x, y = bqplot.LinearScale(), bqplot.LinearScale()
-    text = {"font-size": "16px"} if present else {}
-    axes = [
-        bqplot.Axis(scale=x, label=xlabel, tick_format="d", tick_style=text, label_offset="32px"),
-        bqplot.Axis(scale=y, orientation="vertical", tick_format=".3g", tick_style=text),
-    ]
-    return bqplot.Figure(
-        marks=[],
-        axes=axes,
-        title=title,
-        title_style={"font-size": "18px"} if present else {},
-        layout={"width": "100%", "height": "240px" if present else "280px"},
-        fig_margin={"top": 40, "bottom": 45, "left": 60, "right": 15},
-    )
-
-
-def _legend_box() -> Any:
-    """An HTML legend under a figure: outside the plot, whatever the number of lines."""
-    box = ipywidgets.HTML(layout={"max_height": "72px", "overflow": "auto", "padding": "0 0 0 60px"})
-    box.add_class("ipytune-compare-legend")
-    return box
-
-
 def _labels(names: list[str]) -> list[str]:
     """What the table shows: the run name, numbered in run order where several runs share it."""
     repeated = {n for n in names if names.count(n) > 1}
     return [f"{n} #{names[: k + 1].count(n)}" if n in repeated else n for k, n in enumerate(names)]
 
 
-def _colab_metadata() -> dict[str, Any]:
-    """What anywidget adds to its own reprs on Colab (the custom widget manager's URL); {} elsewhere."""
-    try:
-        from anywidget._util import get_repr_metadata  # anywidget's Colab logic, so the two agree
-    except ImportError:  # an anywidget that moved it: render as a plain ipywidget
-        return {}
-    return dict(get_repr_metadata())
+def _line(name: str, x: list[Any], y: list[Any]) -> dict[str, Any]:
+    return {"name": name, "x": rounded(x), "y": rounded(y)}
 
 
 def _first(table: Any, candidates: tuple[str, ...]) -> str | None:
