@@ -32,7 +32,7 @@ def test_js_package_version_is_the_python_version() -> None:
 
 
 def test_every_front_end_is_built_and_used() -> None:
-    from ipytune.widgets.compare import ParallelCoordinates
+    from ipytune.widgets.compare import Curves, ParallelCoordinates
     from ipytune.widgets.coverage import CoverageExplorer
     from ipytune.widgets.dashboard import SearchDashboard
     from ipytune.widgets.gp import GPExplorer
@@ -43,6 +43,7 @@ def test_every_front_end_is_built_and_used() -> None:
         (CoverageExplorer, "coverage"),
         (SearchDashboard, "dashboard"),
         (ParallelCoordinates, "parcoords"),
+        (Curves, "curves"),
     ]:
         source = (STATIC / f"{name}.js").read_text()
         assert "export" in source and "render" in source  # noqa: PT018
@@ -67,7 +68,7 @@ def test_the_build_hook_ensures_and_skips_on_every_built_file() -> None:
     hook = config["tool"]["hatch"]["build"]["hooks"]["jupyter-builder"]
     built = {
         f"src/ipytune/static/{n}.{ext}"
-        for n in ("gp_explorer", "coverage", "dashboard", "parcoords")
+        for n in ("gp_explorer", "coverage", "dashboard", "parcoords", "curves")
         for ext in ("js", "css")
     }
     assert set(hook["ensured-targets"]) == built
@@ -90,7 +91,7 @@ def test_terminal_ipython_shows_text_summaries(tmp_path: Path) -> None:
         input=lines, capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert "grid" in out.stdout and "3 distinct x" in out.stdout  # noqa: PT018
+    assert "grid" in out.stdout and "3 distinct important" in out.stdout  # noqa: PT018
     assert "step 2: 4 observed" in out.stdout
 
 
