@@ -67,7 +67,7 @@ def _everywhere(figure: Any) -> None:
     def display() -> None:
         from IPython.display import display as show
 
-        show(bundle(), raw=True)
+        show(bundle(), raw=True)  # type: ignore[no-untyped-call]
 
     figure._repr_mimebundle_ = bundle
     figure._ipython_display_ = display
