@@ -7,12 +7,14 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from ipytune.cli import find_quickstart
+from tests.built import ROOT, built
 
 pytestmark = pytest.mark.notebook
 
@@ -55,5 +57,14 @@ def test_demo_reports_a_missing_notebook(tmp_path: Path):
     assert "does not exist" in done.stderr
 
 
-def test_quickstart_is_shipped_with_the_package():
-    assert find_quickstart().exists()
+def test_the_built_wheel_ships_the_quickstart_and_the_demo_finds_it(tmp_path: Path):
+    """In the wheel, not the checkout: ``ipytune demo`` installed from it runs the packaged copy."""
+    wheel = built("wheel")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(tmp_path / "site")
+    packaged = tmp_path / "site" / "ipytune" / "examples" / "quickstart.ipynb"
+    assert packaged.read_bytes() == (ROOT / "examples" / "quickstart.ipynb").read_bytes()
+    probe = "from ipytune.cli import find_quickstart; print(find_quickstart())"
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert Path(found.stdout.strip()) == packaged

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tarfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pytest
 
 import ipytune
 from ipytune.widgets._bundle import STATIC, MissingBundleError, bundle, stylesheet
+from tests.built import built
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("optuna", "sklearn", "bqplot", "bayes_opt", "pandas", "anywidget", "ipywidgets")
@@ -75,6 +78,18 @@ def test_the_build_hook_ensures_and_skips_on_every_built_file() -> None:
     assert set(hook["skip-if-exists"]) == built
     artifacts = config["tool"]["hatch"]["build"]["targets"]["wheel"]["artifacts"]
     assert {"src/ipytune/static/*.js", "src/ipytune/static/*.css"} <= set(artifacts)
+
+
+def test_the_built_wheel_and_sdist_carry_every_bundle() -> None:
+    """What `python -m build` makes (the wheel from the sdist) holds the bundles this checkout built."""
+    with zipfile.ZipFile(built("wheel")) as archive:
+        wheel = {name: archive.read(name) for name in archive.namelist()}
+    with tarfile.open(built("sdist")) as archive:
+        sdist = {name.split("/", 1)[1] for name in archive.getnames()}
+    for widget in ("gp_explorer", "coverage", "dashboard", "parcoords", "curves"):
+        for ext in ("js", "css"):
+            assert f"src/ipytune/static/{widget}.{ext}" in sdist
+            assert wheel[f"ipytune/static/{widget}.{ext}"] == (STATIC / f"{widget}.{ext}").read_bytes()
 
 
 @pytest.mark.parametrize("find", [bundle, stylesheet])
