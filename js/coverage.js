@@ -11,7 +11,7 @@ import "./coverage.css";
 const SIZE = 230; // the scatter's side
 const STRIP = 44; // the projection strips beside each axis
 const LEFT = 100; // y strip + y ticks
-const PT = 44; // panel title and stats above the scatter
+const PT = 30; // the panel's title line above the scatter
 const PW = LEFT + SIZE + 14; // one panel's width
 const GAP = 26;
 const PH = PT + SIZE + 22 + STRIP + 24; // one panel's height
@@ -30,9 +30,11 @@ function render({ model, el }) {
   html("span", {}, wbar, "importance");
   const wslider = html("input", { class: "ipytune-importance", type: "range", min: 0, step: 1 }, wbar);
   const wlabel = html("span", { class: "ipytune-importance-label" }, wbar);
-  const box = html("div", { class: "ipytune-cov-plot" }, root);
-  const maths = html("div", { class: "ipytune-cov-math" }, root);
-  const rbar = html("div", { class: "ipytune-bar" }, root);
+  const main = html("div", { class: "ipytune-cov-main" }, root); // at slide size: the text beside the drawing
+  const box = html("div", { class: "ipytune-cov-plot" }, main);
+  const side = html("div", { class: "ipytune-cov-side" }, main);
+  const maths = html("div", { class: "ipytune-cov-math" }, side);
+  const rbar = html("div", { class: "ipytune-bar" }, side);
   const again = html("button", { class: "ipytune-repeat", title: "the distribution of the best value each search finds" }, rbar, "Repeat both searches 300 times");
   const repeats = html("div", { class: "ipytune-cov-repeats" }, root);
   let showRepeats = false; // a view's own choice: shown on a click, so the slide fits until then
@@ -151,10 +153,11 @@ function panel(root, ox, data, name, f, values, vrange, budget, w) {
   const sx = linear(ax.range[0], ax.range[1], x0, x0 + SIZE);
   const sy = linear(ay.range[0], ay.range[1], bottom, PT);
   const best = f.x.length ? values.reduce((bi, v, k) => ((data.maximize === false ? v < values[bi] : v > values[bi]) ? k : bi), 0) : -1;
-  svg("text", { class: "ipytune-plot-title", x: x0, y: 14, "font-size": LABEL + 2, "font-weight": 600 }, g).textContent = name;
+  const title = svg("text", { class: "ipytune-plot-title", x: x0, y: 16, "font-size": LABEL + 2 }, g);
+  svg("tspan", { "font-weight": 600 }, title).textContent = name;
   const left = f.x.length < budget && demo ? ` (${budget - f.x.length} left: no full grid row)` : "";
-  svg("text", { class: "ipytune-cov-stats ipytune-label", x: x0, y: 32, "font-size": TICK }, g).textContent =
-    `${f.x.length} trials${left} · best ${best >= 0 ? fmt(values[best]) : "—"}`;
+  svg("tspan", { class: "ipytune-cov-stats", "font-size": LABEL }, title).textContent =
+    `  ${f.x.length} trials${left} · best ${best >= 0 ? fmt(values[best]) : "—"}`;
   if (demo) {
     const img = svg("image", { class: "ipytune-cov-bg", x: x0, y: PT, width: SIZE, height: SIZE, preserveAspectRatio: "none", opacity: 0.6 }, g);
     img.setAttribute("href", background(data, w));

@@ -19,8 +19,15 @@ from urllib.parse import unquote, urlparse
 
 CACHE = Path(__file__).resolve().parents[2] / ".npm-packs"
 
-# cdnjs serves a few libraries under its own paths: map them onto npm packages.
-CDNJS = {"require.js": ("requirejs", "require.js"), "jquery": ("jquery", "dist/jquery.min.js")}
+# cdnjs serves a few libraries under its own paths: map them onto npm packages (file None: the
+# same path inside the package, e.g. MathJax's loader and the files it loads next).
+CDNJS = {
+    "require.js": ("requirejs", "require.js"),
+    "jquery": ("jquery", "dist/jquery.min.js"),
+    "mathjax": ("mathjax", None),
+}
+# cdnjs-only versions the reveal.js template asks for: the nearest version npm has
+NPM_VERSION = {("jquery", "2.0.3"): "2.1.0"}
 NPM_CDNS = ("cdn.jsdelivr.net", "unpkg.com")
 
 
@@ -47,11 +54,11 @@ def resolve(url: str) -> tuple[str, Path] | None:
     parsed = urlparse(url)
     path = unquote(parsed.path)
     if parsed.netloc == "cdnjs.cloudflare.com":
-        match = re.match(r"/ajax/libs/([^/]+)/([^/]+)/", path)
+        match = re.match(r"/ajax/libs/([^/]+)/([^/]+)/(.*)", path)
         if match and match.group(1) in CDNJS:
             name, file = CDNJS[match.group(1)]
-            spec = f"{name}@{match.group(2)}"
-            return spec, package_dir(spec) / file
+            spec = f"{name}@{NPM_VERSION.get((name, match.group(2)), match.group(2))}"
+            return spec, package_dir(spec) / (file or match.group(3))
         return None
     if parsed.netloc not in NPM_CDNS:
         return None

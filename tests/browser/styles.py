@@ -13,9 +13,10 @@ STYLED = [
     # (element, CSS property, value, the stylesheet that sets it)
     (".ipytune-gp .ipytune-title", "font-weight", "600", "styles.css (shared)"),
     (".ipytune-gp .ipytune-heat-row", "display", "flex", "gp_explorer.css"),
-    (".ipytune-coverage .ipytune-cov-row", "display", "flex", "coverage.css"),
+    (".ipytune-coverage .ipytune-cov-math", "margin-top", "6px", "coverage.css"),
     (".ipytune-dashboard .ipytune-progress", "width", "200px", "dashboard.css"),
     (".ipytune-parcoords .ipytune-pc-table", "max-height", "260px", "parcoords.css"),
+    (".ipytune-curves .ipytune-curves-legends", "display", "grid", "curves.css"),
 ]
 
 

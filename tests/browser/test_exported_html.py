@@ -16,8 +16,18 @@ from typing import Any
 import pytest
 
 from tests.browser.cdn import NpmCdn
+from tests.browser.pictures import SLIDE, open_page
 from tests.browser.styles import expect_stylesheets_apply
 from tests.notebooks import execute_notebook
+
+# The slide command docs/widgets.md gives (less --execute: the notebook is executed above)
+SLIDES = [
+    "--no-prompt",
+    "--TagRemovePreprocessor.remove_input_tags=hide-input",
+    "--SlidesExporter.reveal_width=1280",
+    "--SlidesExporter.reveal_height=720",
+    "--SlidesExporter.reveal_scroll=True",
+]
 
 
 @pytest.fixture(scope="module")
@@ -28,38 +38,34 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     notebook = execute_notebook("widgets.ipynb", workdir, timeout=300, store_widget_state=True)
     executed = workdir / "executed.ipynb"
     nbformat.write(notebook, executed)
-    for kind in ("html", "slides"):
+    for kind, options in (("html", []), ("slides", SLIDES)):
         subprocess.run(
-            [sys.executable, "-m", "jupyter", "nbconvert", "--to", kind, str(executed), "--output", "widgets"],
+            [sys.executable, "-m", "jupyter", "nbconvert", "--to", kind, str(executed), "--output", "widgets", *options],
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
     return workdir / "widgets.html"
 
 
 def _open(browser: Any, html: Path) -> tuple[Any, NpmCdn, list[str]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    cdn = NpmCdn()
-    page.route("https://**/*", cdn)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(html.as_uri())
+    """The page with every console error collected (the html-manager's local probes aside)."""
+    page, cdn, errors = open_page(browser, html, viewport={"width": 1280, "height": 900})
     return page, cdn, errors
 
 
 def test_every_widget_renders_and_steps_without_a_kernel(browser: Any, exported: Path, artifacts: Path) -> None:
     import anywidget
-    import bqplot
     from playwright.sync_api import expect
 
     page, cdn, errors = _open(browser, exported)
     try:
         expect(page.locator(".ipytune-coverage")).to_have_count(2, timeout=60_000)
         expect(page.locator(".ipytune-gp")).to_have_count(3)
-        expect(page.locator(".ipytune-dashboard")).to_have_count(3)  # two live searches + result.dashboard()
+        expect(page.locator(".ipytune-dashboard")).to_have_count(2)  # the live GP search + tpe_search.dashboard()
         expect(page.locator(".ipytune-parcoords")).to_have_count(2)
+        expect(page.locator(".ipytune-curves")).to_have_count(2)
         expect(page.locator(".ipytune-coverage .ipytune-sample").first).to_be_visible()
         expect(page.locator(".ipytune-parcoords").last.locator("tr.ipytune-run")).to_have_count(10)
-        expect(page.locator(".bqplot path.line").first).to_be_attached(timeout=30_000)  # bqplot from npm
+        expect(page.locator(".ipytune-curves .ipytune-curve").first).to_be_attached()
         assert page.get_by_text("javascript error").count() == 0, "a widget failed to load its front-end"
         expect_stylesheets_apply(page)  # the stylesheets travel in the widget state too
 
@@ -95,27 +101,49 @@ def test_every_widget_renders_and_steps_without_a_kernel(browser: Any, exported:
     # The ranges the CDN was asked for are exactly the ones the Python packages ask for.
     specs = set(cdn.served.values())
     assert f"anywidget@{anywidget.AnyWidget()._model_module_version}" in specs
-    assert f"bqplot@{bqplot.Figure()._model_module_version}" in specs
     assert not cdn.missing, cdn.missing
-    assert not [e for e in errors if "ipytune" in e], errors
+    assert errors == [], errors
 
 
 def test_reveal_slides_play_without_a_kernel(browser: Any, exported: Path, artifacts: Path) -> None:
-    """``jupyter nbconvert --to slides``: reveal.js from the CDN, the explorer steps in the slide."""
+    """docs/widgets.md's slide command: reveal.js from the CDN, the explorer steps in its slide, and
+    every ipytune widget lies inside the 1280x720 slide it is on, with a clean console."""
     from playwright.sync_api import expect
 
-    page, cdn, _ = _open(browser, exported.with_name("widgets.slides.html"))
+    page, cdn, errors = open_page(browser, exported.with_name("widgets.slides.html"), viewport=SLIDE)
     try:
         expect(page.locator(".reveal .slides")).to_be_attached(timeout=60_000)
         gp = page.locator(".ipytune-gp").first
         expect(gp.locator(".ipytune-mean")).to_be_attached(timeout=60_000)
+        expect(page.locator(".ipytune-curves .ipytune-curve").first).to_be_attached(timeout=30_000)
         expect_stylesheets_apply(page)
-        # walk to the explorer's slide with the keyboard, as a lecturer would
+        assert page.locator(".jp-InputArea:visible", has_text="coverage_explorer").count() == 0  # hide-input
+        page.locator(".reveal").click(position={"x": 5, "y": 5})
+        slides = page.evaluate(
+            """() => [...document.querySelectorAll('.reveal .slides > section')]
+                 .map((s) => s.querySelector('.ipytune-w') ? s.querySelectorAll(':scope > section').length || 1 : 0)"""
+        )
+        seen, outside = 0, []
+        for h, inner in enumerate(slides):  # walk with the keyboard, as a lecturer would
+            for v in range(max(inner, 1)):
+                if h or v:
+                    page.keyboard.press("ArrowDown" if v else "ArrowRight")
+                boxes = _settled(page)
+                if boxes:
+                    page.screenshot(path=str(artifacts / f"slides-{h}-{v}.png"))
+                for box in boxes:
+                    seen += 1
+                    if not (min(box["left"], box["top"]) >= -1 and box["right"] <= SLIDE["width"] + 1
+                            and box["bottom"] <= SLIDE["height"] + 1):  # fmt: skip
+                        outside.append((h, v, box))
+        assert seen >= 11, seen  # every widget was on a slide we looked at
+        assert outside == [], [(h, v, b["widget"], round(b["top"]), round(b["bottom"]), round(b["right"])) for h, v, b in outside]
+        # the GP explorer steps in its slide, with no kernel
+        page.keyboard.press("Home")
         index = page.evaluate(
             """() => [...document.querySelectorAll('.reveal .slides > section')]
                  .findIndex(s => s.querySelector('.ipytune-gp'))"""
         )
-        page.locator(".reveal").click(position={"x": 5, "y": 5})
         for _ in range(index):
             page.keyboard.press("ArrowRight")
         label = gp.locator(".ipytune-frame-label")
@@ -127,3 +155,24 @@ def test_reveal_slides_play_without_a_kernel(browser: Any, exported: Path, artif
     finally:
         page.close()
     assert any(spec.startswith("reveal.js@") for spec in cdn.served.values())
+    assert not cdn.missing, cdn.missing
+    assert errors == [], errors
+
+
+def _settled(page: Any) -> list[dict[str, Any]]:
+    """The widget boxes once reveal's slide transition is over (two looks 250 ms apart agree)."""
+    boxes = page.evaluate(WIDGET_BOXES)
+    for _ in range(20):
+        page.wait_for_timeout(250)
+        again = page.evaluate(WIDGET_BOXES)
+        if again == boxes:
+            break
+        boxes = again
+    return list(boxes)
+
+
+# each visible ipytune widget in the current slide (a comparison's parts inside it count once)
+WIDGET_BOXES = """() => [...document.querySelectorAll('.reveal .slides section.present .ipytune-w')]
+  .filter((n) => n.getClientRects().length && !n.closest('.ipytune-compare .ipytune-compare'))
+  .map((n) => { const r = n.getBoundingClientRect();
+    return { widget: n.className, left: r.left, top: r.top, right: r.right, bottom: r.bottom }; })"""
