@@ -158,7 +158,7 @@ def test_acquisition_switch_samples_and_race(browser: Any, pages: dict[str, Path
         two = _ready(page).nth(1)
         expect(two.locator(".ipytune-title")).not_to_contain_text("<lambda>")
         expect(two.locator(".ipytune-colourbar")).to_have_count(3)
-        labels = two.locator("text.ipytune-label").all_inner_texts()
+        labels = two.locator("text.ipytune-label").evaluate_all("(ns) => ns.map((n) => n.textContent)")
         assert "lr" in labels and "depth" in labels, labels  # noqa: PT018
     finally:
         page.close()
@@ -180,10 +180,12 @@ def test_the_explorer_fits_a_slide_and_reads_in_each_theme(
         assert box is not None
         assert box["width"] <= SLIDE["width"], box
         assert box["height"] <= SLIDE["height"], box
-        sizes = gp.locator("svg.ipytune-gp-svg text.ipytune-tick").evaluate_all(
-            "(ns) => ns.map((n) => n.getBoundingClientRect().height)"
-        )
-        assert min(sizes) >= 14, f"tick labels {min(sizes):.1f} px high at slide size"  # ~16 px text
+        for selector, floor in [("text.ipytune-tick", 15), ("text.ipytune-label", 16)]:
+            sizes = gp.locator(f"svg.ipytune-gp-svg {selector}").evaluate_all(
+                "(ns) => ns.map((n) => parseFloat(getComputedStyle(n).fontSize)"
+                " * n.ownerSVGElement.getBoundingClientRect().width / n.ownerSVGElement.viewBox.baseVal.width)"
+            )
+            assert min(sizes) >= floor, f"{selector}: {min(sizes):.1f} px at slide size"
         for selector, floor in [
             (".ipytune-gp .ipytune-title, .ipytune-gp .ipytune-legend, .ipytune-gp .ipytune-note", 4.5),
             (".ipytune-gp svg text.ipytune-label", 4.5),
