@@ -5,7 +5,8 @@
 #   package  build the sdist, and the wheel from it, with no node on PATH; on Python 3.12 with the
 #            newest dependencies, still without node: `ipytune --version`, `ipytune demo`, widget tests
 #   colab    Python 3.13 with Colab's packages (.ci/colab-constraints.txt: IPython 7.34, ipykernel
-#            6.17.1, ipywidgets 7.7.1): the magic, tracking, seeding and widget-state tests
+#            6.17.1, ipywidgets 7.7.1): the magic, tracking, seeding and widget-state tests, and
+#            examples/colab.ipynb
 #   lowest   Python 3.10 with the lowest version of every dependency pyproject admits
 #            (.ci/check_floors.py fails if one is not installed): the same tests
 #
@@ -43,6 +44,10 @@ timed() { # timed JOB: run it, and say how long it took
 
 wheel() { ls dist/ipytune-*.whl; }
 
+in_env() { # in_env VENV COMMAND...: run it with that venv active
+    VIRTUAL_ENV=$1 PATH=$1/bin:$PATH "${@:2}"
+}
+
 package() {
     rm -rf dist
     # Without node the build hook must find the bundles the editable install built (and the sdist
@@ -51,11 +56,15 @@ package() {
         tail -30 "$work/build.log"
         return 1
     }
-    for bundle in dashboard.js dashboard.css gp_explorer.js coverage.js parcoords.js; do
-        tar -tzf dist/ipytune-*.tar.gz | grep -q "src/ipytune/static/$bundle$"
-        unzip -l "$(wheel)" | grep -q "ipytune/static/$bundle$"
+    local sdist_files wheel_files
+    sdist_files=$(tar -tzf dist/ipytune-*.tar.gz)
+    wheel_files=$(unzip -Z1 "$(wheel)")
+    for bundle in dashboard gp_explorer coverage parcoords; do
+        grep -qx "ipytune-[^/]*/src/ipytune/static/$bundle.js" <<<"$sdist_files"
+        grep -qx "ipytune/static/$bundle.css" <<<"$wheel_files"
+        grep -qx "ipytune/static/$bundle.js" <<<"$wheel_files"
     done
-    unzip -l "$(wheel)" | grep -q "ipytune/examples/quickstart.ipynb$"
+    grep -qx "ipytune/examples/quickstart.ipynb" <<<"$wheel_files"
 
     local venv version
     venv=$(new_env wheel 3.12)
@@ -64,12 +73,12 @@ package() {
     [ "$("$venv/bin/ipytune" --version)" = "$version" ]
     # the demo runs the quickstart the wheel ships, in a kernel of this venv, away from the checkout
     mkdir "$work/demo"
-    (cd "$work/demo" && TRACKIO_DIR=$work/demo/trackio PATH=$venv/bin:$PATH \
+    (cd "$work/demo" && TRACKIO_DIR=$work/demo/trackio in_env "$venv" \
         "$root/.ci/without-node.sh" ipytune demo --output "$work/demo/quickstart.executed.ipynb")
     # a widget test against the installed wheel (the checkout's src/ is not on its path)
-    PATH=$venv/bin:$PATH .ci/without-node.sh python -c \
+    in_env "$venv" .ci/without-node.sh python -c \
         'import ipytune, sys; sys.exit("/site-packages/" not in ipytune.__file__)'
-    PATH=$venv/bin:$PATH .ci/without-node.sh python -m pytest -q \
+    in_env "$venv" .ci/without-node.sh python -m pytest -q \
         tests/test_widgets_packaging.py tests/test_widgets_dashboard.py
 }
 
@@ -80,7 +89,7 @@ colab() {
     "$venv/bin/python" -c 'import IPython, ipykernel, ipywidgets, sys
 print("colab env: Python", sys.version.split()[0], "IPython", IPython.__version__,
       "ipykernel", ipykernel.__version__, "ipywidgets", ipywidgets.__version__)'
-    PATH=$venv/bin:$PATH python -m pytest -q "${SUBSET[@]}"
+    in_env "$venv" python -m pytest -q "${SUBSET[@]}" tests/test_colab_notebook.py
 }
 
 lowest() {
@@ -90,7 +99,7 @@ lowest() {
     uv pip install -q -p "$venv/bin/python" --resolution lowest-direct -r pyproject.toml "$(wheel)" \
         "pytest>=8" "pytest-timeout>=2.3"
     python .ci/check_floors.py pyproject.toml "$venv/bin/python"
-    PATH=$venv/bin:$PATH python -m pytest -q "${SUBSET[@]}"
+    in_env "$venv" python -m pytest -q "${SUBSET[@]}"
 }
 
 jobs=("$@")
