@@ -11,6 +11,7 @@ from typing import Any
 import nbformat
 
 from tests.browser.styles import expect_stylesheets_apply
+from tests.browser.test_widget_pictures import CONTRAST
 
 RUN_TIMEOUT = 240_000  # ms: the whole notebook, on a loaded 2-core machine
 
@@ -31,6 +32,9 @@ def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifac
     from playwright.sync_api import expect
 
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         lab.open_notebook(page, "widgets.ipynb")
         lab.run_all(page)
@@ -39,13 +43,14 @@ def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifac
         # every widget rendered
         expect(page.locator(".ipytune-coverage")).to_have_count(2)
         expect(page.locator(".ipytune-gp")).to_have_count(3)
-        expect(page.locator(".ipytune-dashboard")).to_have_count(3)
+        expect(page.locator(".ipytune-dashboard")).to_have_count(2)  # the live GP search + tpe_search.dashboard()
         expect(page.locator(".ipytune-parcoords")).to_have_count(2)
+        expect(page.locator(".ipytune-curves")).to_have_count(2)
         expect(page.locator(".ipytune-gp .ipytune-mean").first).to_be_attached()
         expect(page.locator(".ipytune-gp .ipytune-heatmap").first).to_be_attached()
         expect(page.locator(".ipytune-dashboard .ipytune-trial").first).to_be_attached()
         expect(page.locator(".ipytune-dashboard .ipytune-progress-text").first).to_contain_text("15 / 15")
-        expect(page.locator(".ipytune-compare .bqplot path.line").first).to_be_attached()  # bqplot marks
+        expect(page.locator(".ipytune-curves .ipytune-curve").first).to_be_attached()
         expect_stylesheets_apply(page)  # each widget's _css reached the page
 
         # Step and Play change the frame
@@ -85,21 +90,40 @@ def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifac
         visible = rows.count()
         assert 0 < visible < 10, f"the brush kept {visible} of 10 runs"
         rows.nth(0).click()
-        chosen = rows.nth(0).get_attribute("data-run")
+        chosen = rows.nth(0).locator("td").first.inner_text()  # the run's name; selection holds its id
         expect(rows.nth(0)).to_have_class(re.compile("ipytune-selected"))
-        expect(page.locator(".ipytune-compare").last.locator(".bqplot text.mainheading").first).to_have_text(
-            "loss: 1 run"
-        )
+        curves = page.locator(".ipytune-curves").last
+        expect(curves.locator(".ipytune-curves-panel").first).to_have_attribute("data-title", "loss: 1 run")
+        expect(curves.locator(".ipytune-curves-panel").first.locator("path.ipytune-curve")).to_have_count(1)
 
         for name, locator in [
             ("coverage-explorer", cov),
             ("gp-explorer", gp),
             ("gp-explorer-2d", page.locator(".ipytune-gp").nth(1)),
             ("search-dashboard", page.locator(".ipytune-dashboard").first),
-            ("compare-runs", page.locator(".ipytune-compare").last),
+            ("compare-runs", compare),
+            ("compare-curves", curves),
         ]:
             locator.scroll_into_view_if_needed()
             locator.screenshot(path=str(artifacts / f"{name}.png"))
+
+        # JupyterLab Dark: every widget's text reads against the dark background
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+        expect(page.locator("body[data-jp-theme-light='false']")).to_be_attached(timeout=30_000)
+        page.wait_for_timeout(1000)
+        for selector, floor in [
+            (".ipytune-w .ipytune-title, .ipytune-w td", 4.5),
+            (".ipytune-w svg text.ipytune-tick", 3.0),
+        ]:
+            faint = [m for m in page.evaluate(CONTRAST, selector) if m["ratio"] < floor]
+            assert not faint, f"JupyterLab Dark: text below contrast {floor}: {faint[:5]}"
+        for name, locator in [
+            ("lab-dark-coverage", cov),
+            ("lab-dark-dashboard", page.locator(".ipytune-dashboard").first),
+        ]:
+            locator.scroll_into_view_if_needed()
+            locator.screenshot(path=str(artifacts / f"{name}.png"))
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
 
         # what the front-end did is now in the kernel: the last cell prints the synced traits
         _rerun_last_cell(page)
@@ -112,6 +136,7 @@ def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifac
         lab.shutdown_kernel(page)
     finally:
         page.close()
+    assert errors == [], errors  # bqplot's translate(NaN,NaN) and Lumino-1 errors are gone with it
 
 
 def test_stop_button_ends_the_search_after_the_current_trial(lab: Any, browser: Any, artifacts: Path) -> None:
