@@ -158,7 +158,7 @@ function render({ model, el }) {
     sliceNote.textContent = data.slice || "";
     if (dims === 2) {
       draw2d(plotBox, data, f);
-      keys.appendChild(legendFor(data, { dims: 2 }));
+      keys.appendChild(legendFor(data, { dims: 2, added: f.added !== null && f.added !== undefined }));
     } else if (view === "race") {
       drawRace(plotBox, data, i, !!model.get("show_truth"), model.get("y_range"));
       keys.appendChild(legend(null, [
@@ -182,7 +182,8 @@ function legendFor(data, { dims = 1, truth = false, samples = false, added = fal
   if (dims === 2)
     return legend(null, [
       { label: "observed", glyph: "ring", colour: C.fg },
-      { label: "next point (acquisition maximum)", glyph: "star", colour: C.c3 },
+      ...(added ? [{ label: "just added (last step's ★)", glyph: "ring", colour: C.c3 }] : []),
+      { label: data.next_is_trial ? "next trial the study ran" : "next point (acquisition maximum)", glyph: "star", colour: C.c3 },
     ]);
   return legend(null, [
     { label: "observed", glyph: "dot", colour: C.point },
