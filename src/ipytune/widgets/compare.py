@@ -153,7 +153,7 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
                 for group, ks in members.items()
             ]
             n = sum(len(ks) for ks in members.values())
-            title, xlabel = f"{metric} per trial: {n} run{'s' * (n != 1)}", "trial"
+            title, xlabel = f"{metric} per trial: {n} run{'s' * (n != 1)}", self._order
         self._panels[0] = {"title": title, "xlabel": xlabel, "ylabel": metric, "integer_x": True, "lines": lines}
         self.curves.panels = list(self._panels)
 
@@ -172,11 +172,16 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
             lines.append(_line(group or "(no group)", [self._trial(k) for k in done], best))
         return {
             "title": f"best {self.objective} so far, per search",
-            "xlabel": "trial",
+            "xlabel": self._order,
             "ylabel": f"{self.objective} ({'max' if self.maximize else 'min'})",
             "integer_x": True,
             "lines": lines,
         }
+
+    @property
+    def _order(self) -> str:
+        """The x axis of one number per run: ipytune's trial numbers, or the runs' order."""
+        return "trial" if TRIAL_COLUMN in self.table else "run, in order"
 
     def _by_group(self, rows: Any) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
