@@ -205,3 +205,35 @@ def test_the_explorer_fits_a_slide_and_reads_in_each_theme(
     finally:
         page.close()
     assert errors == [], errors
+
+
+def test_a_clicker_steps_the_explorer_in_jupyterlab_not_the_notebook(lab: Any, browser: Any) -> None:
+    """Space and the arrows are JupyterLab's command-mode keys too (scroll, move between cells):
+    on a focused explorer they step it, and the notebook stays where it was."""
+    import json
+
+    import nbformat
+    from playwright.sync_api import expect
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell("import ipytune.widgets as w\nw.gp_explorer(n_iter=3, race=None)")]
+    notebook.cells.append(nbformat.v4.new_markdown_cell("after"))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (Path(lab.root) / "gp-keys.ipynb").write_text(json.dumps(notebook))
+    page = browser.new_page(viewport=SLIDE)
+    try:
+        lab.open_notebook(page, "gp-keys.ipynb")
+        lab.run_all(page)
+        gp = page.locator(".ipytune-gp")
+        label = gp.locator(".ipytune-frame-label")
+        expect(label).to_contain_text("step 1 / 4", timeout=120_000)
+        active = "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+        gp.locator(".ipytune-title").click()
+        before = page.evaluate(active)
+        for key, step in [("Space", 2), ("ArrowRight", 3), ("ArrowDown", 4), ("ArrowLeft", 3), ("ArrowUp", 2)]:
+            page.keyboard.press(key)
+            expect(label).to_contain_text(f"step {step} / 4")
+        assert page.evaluate(active) == before, "the notebook moved to another cell"
+        lab.shutdown_kernel(page)
+    finally:
+        page.close()

@@ -228,17 +228,3 @@ class BayesOptSampler(BaseSampler):
 def _check_single_objective(study: Study) -> None:
     if len(study.directions) != 1:
         raise ValueError(f"BayesOptSampler optimises one objective; this study has {len(study.directions)}.")
-
-
-def set_incumbent(optimizer: Any) -> None:
-    """Let the acquisition score points outside ``suggest()`` (the GP explorer): the one write into bayes_opt.
-
-    Expected (and probability of) improvement score against the best target seen,
-    ``acquisition.y_max``, which only their ``suggest()`` sets. bayes_opt 3.4 has no
-    public setter (``set_acquisition_params`` leaves it out; ``base_acq`` raises "y_max
-    is not set ... set it manually"), so frames scored without ``suggest()`` set it here,
-    to what ``suggest()`` would. UCB has no ``y_max`` and is left alone.
-    """
-    acquisition = optimizer.acquisition_function
-    if hasattr(acquisition, "y_max"):
-        acquisition.y_max = float(max(optimizer.space.target))
