@@ -23,7 +23,16 @@ from ipytune.honest.data_checks import check_data
 from ipytune.honest.families import Family, choose_families
 from ipytune.honest.folds import outer_splitter, take
 from ipytune.honest.leaderboard import DEFAULT_TOLERANCE, AutoMLNested, AutoMLResult, FamilyRun
-from ipytune.search.settings import DEFAULT_TRIALS, FAIL_REASON, STOPPED_BY_USER, Method, Scoring, SearchSettings
+from ipytune.search.settings import (
+    DEFAULT_TRIALS,
+    FAIL_REASON,
+    STOPPED_BY_USER,
+    Method,
+    Scoring,
+    SearchSettings,
+    check_scorer,
+    count_rows,
+)
 from ipytune.search.storage import fresh_study_name
 
 __all__ = ["DEFAULT_TOLERANCE", "AutoMLResult", "automl"]
@@ -69,7 +78,16 @@ def automl(
     )
     if nested is not None and nested < 2:
         raise UsageError(f"--nested {nested}: the outer loop needs at least 2 folds.")
+    if tolerance < 0:
+        raise UsageError(f"--tolerance {tolerance:g}: give a score difference of 0 or more, e.g. 0.01.")
+    if scoring is not None:
+        check_scorer(scoring)
     task = check_data(X, y, task, cv)
+    rows = count_rows(X, "X")
+    if nested is not None and rows < nested:
+        raise UsageError(
+            f"--nested {nested}: X has {rows} rows, fewer than {nested} outer folds: pass --nested {rows} or fewer."
+        )
     chosen = choose_families(task, families)
     if observers_for is None:
         from ipytune.search.progress import make_progress

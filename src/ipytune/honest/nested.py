@@ -20,7 +20,7 @@ from IPython.core.error import UsageError
 
 from ipytune._format import Summarised, format_params
 from ipytune.honest.folds import GAP_MEANING, outer_splitter, take
-from ipytune.search.settings import CV_SCORES, STOPPED_BY_USER, SearchSettings, StopReason
+from ipytune.search.settings import CV_SCORES, STOPPED_BY_USER, SearchSettings, StopReason, count_rows
 from ipytune.search.storage import fresh_study_name
 
 if TYPE_CHECKING:
@@ -171,6 +171,11 @@ def nested_search(
     scoring.check_data(user_ns)
     x_name, y_name = scoring.data
     X, y = user_ns[x_name], user_ns[y_name]
+    rows = count_rows(X, x_name)
+    if rows < k:
+        raise UsageError(
+            f"--nested {k}: {x_name} has {rows} rows, fewer than {k} outer folds: pass --nested {rows} or fewer."
+        )
     splitter, stratified = outer_splitter(y, k, settings.seed)
     prefix = settings.study_name or fresh_study_name("nested")
     result = NestedResult(

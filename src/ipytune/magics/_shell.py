@@ -5,10 +5,25 @@ from __future__ import annotations
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from IPython.core.error import UsageError
+
 if TYPE_CHECKING:
     from ipytune.search.cell import CellProgram
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
+
+
+def check_line(line: str) -> None:
+    """A line IPython cannot split into words (an unclosed quote) is one line, as any other misuse.
+
+    IPython's own splitter raises a bare ``ValueError`` there, shown as a traceback through the magic.
+    """
+    from IPython.utils.process import arg_split  # type: ignore[attr-defined]  # what parse_argstring uses
+
+    try:
+        arg_split(line)
+    except ValueError as error:
+        raise UsageError(f"the line does not parse: {error} in {line.strip()!r}.") from None
 
 
 def compile_cell(shell: Any, cell: str, missing_objective: str | None = None) -> CellProgram:

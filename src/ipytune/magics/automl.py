@@ -13,7 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import line_magic, magics_class
 
-from ipytune.magics._shell import search_observers
+from ipytune.magics._shell import check_line, search_observers
 from ipytune.magics.arguments import automl_arguments
 from ipytune.magics.defaults import SearchMagics
 
@@ -34,6 +34,7 @@ class AutoMLMagics(SearchMagics):
         from ipytune.magics.options import parse_automl_line
         from ipytune.search.storage import fresh_study_name
 
+        check_line(line)
         options = parse_automl_line(line, self.defaults(), magic=self.automl)
         shell = self.shell
         assert shell is not None

@@ -195,6 +195,8 @@ def parse_automl_line(line: str, defaults: dict[str, Any], magic: Callable[..., 
     if data is None:
         raise UsageError("%automl needs --data X y: the names of the features and the target in the notebook.")
     families = tuple(f.strip() for f in args.families.split(",") if f.strip()) if args.families else None
+    if args.families is not None and not families:
+        raise UsageError(f"--families {args.families!r}: name them, separated by commas, e.g. --families forest,svm.")
     options = AutoMLOptions(
         data=data,
         task=args.task,

@@ -13,7 +13,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.magics._shell import compile_cell, show_user_traceback
+from ipytune.magics._shell import check_line, compile_cell, show_user_traceback
 from ipytune.seeding import DEFAULT_SEED, check_seed
 
 DEFAULT_RUNS = 2
@@ -44,6 +44,7 @@ class SeedingMagics(Magics):
         """
         from ipytune.seeding import seed_everything
 
+        check_line(line)
         args = parse_argstring(self.seed_everything, line)
         seed = _seed(args.seed, "seed", DEFAULT_SEED)
         report = seed_everything(seed, deterministic=args.deterministic, warn_only=args.warn_only)
@@ -69,6 +70,7 @@ class SeedingMagics(Magics):
         generator is restored afterwards. Returns a ``ReproResult``
         (``reproducible``, ``largest_difference``, ``matters``, ``table()``).
         """
+        check_line(line)
         args = parse_argstring(self.repro, line)
         if args.runs < 2:
             raise UsageError(f"--runs {args.runs}: comparing needs at least 2 runs, e.g. --runs 3.")

@@ -8,7 +8,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from ipytune.magics._shell import in_kernel
+from ipytune.magics._shell import check_line, in_kernel
 
 LOCALHOST = "127.0.0.1"
 
@@ -33,6 +33,7 @@ class TrackingMagics(Magics):
         """Show a trackio project's runs as a table: name, group, state, config, final metrics."""
         from ipytune.tracking.runs import runs
 
+        check_line(line)
         args = parse_argstring(self.compare_runs, line)
         project = _project(args.project)
         table = runs(project, tags=args.tags)
@@ -60,17 +61,17 @@ class TrackingMagics(Magics):
     @line_magic
     def trackio_show(self, line: str) -> Any:
         """Open trackio's dashboard on this machine only (127.0.0.1, never a public share link)."""
+        check_line(line)
         args = parse_argstring(self.trackio_show, line)
         if args.port is not None and not 1024 <= args.port <= 65535:
             raise UsageError(f"--port {args.port}: choose a free port from 1024 to 65535 (default: trackio's).")
         self._stop_dashboard()
         if args.stop:
             return None
-        import trackio
-
-        from ipytune.tracking import _trackio
+        from ipytune.tracking import _trackio  # before trackio: it loads rich without moving Python's random
 
         _trackio.use(_trackio.trackio_dir())
+        import trackio
         # trackio.show's documented result: (app, url, share_url, full_url); full_url adds a write token
         self._dashboard, self.dashboard_url, share_url, _ = trackio.show(
             project=args.project,

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from IPython.core.error import UsageError
 from IPython.core.magic import cell_magic, magics_class
 
-from ipytune.magics._shell import compile_cell, search_observers, show_user_traceback
+from ipytune.magics._shell import check_line, compile_cell, search_observers, show_user_traceback
 from ipytune.magics.arguments import tune_arguments
 from ipytune.magics.defaults import SearchMagics
 from ipytune.search.declarations import tune as tune_api
@@ -39,6 +39,7 @@ class TuneMagics(SearchMagics):
         """
         from ipytune.magics.options import parse_tune_line  # parsed when a search runs, not at %load_ext
 
+        check_line(line)
         options = parse_tune_line(line, self.defaults(), magic=self.tune)
         shell = self.shell
         assert shell is not None

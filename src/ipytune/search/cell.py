@@ -157,6 +157,12 @@ class _NameInference(ast.NodeVisitor):
     def generic_visit(self, node: ast.AST) -> None:
         if is_declaration(node):
             self._declare(node)  # type: ignore[arg-type]
+        elif _unknown_tune_attribute(node):
+            assert isinstance(node, ast.Attribute)
+            raise SpaceError(
+                f"tune.{node.attr} on line {node.lineno} is not part of tune: declare parameters with "
+                f"tune.int(low, high), tune.float(low, high) or tune.choice([...])."
+            )
         self._ancestors.append(node)
         super().generic_visit(node)
         self._ancestors.pop()
@@ -164,6 +170,7 @@ class _NameInference(ast.NodeVisitor):
     def _declare(self, call: ast.Call) -> None:
         assert isinstance(call.func, ast.Attribute)
         kind = call.func.attr
+        _check_arguments(call, kind)
         explicit = next((k for k in call.keywords if k.arg == "name"), None)
         if explicit is not None:
             value = explicit.value
@@ -192,6 +199,32 @@ class _NameInference(ast.NodeVisitor):
                 if value is call and isinstance(key, ast.Constant) and isinstance(key.value, str):
                     return key.value
         return None
+
+
+_EXAMPLES = {"int": "tune.int(1, 10)", "float": "tune.float(0.0, 1.0)", "choice": "tune.choice(['a', 'b'])"}
+
+
+def _check_arguments(call: ast.Call, kind: str) -> None:
+    """Arguments that cannot fit the declaration's signature fail now, not as a TypeError in every trial."""
+    import inspect
+
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return  # *args / **kwargs: known only when the cell runs
+    try:
+        inspect.signature(getattr(tune, kind)).bind(*call.args, **{k.arg: k.value for k in call.keywords if k.arg})
+    except TypeError as error:
+        raise SpaceError(f"tune.{kind}(...) on line {call.lineno}: {error}; e.g. {_EXAMPLES[kind]}.") from None
+
+
+def _unknown_tune_attribute(node: ast.AST) -> bool:
+    """``tune.uniform`` and the like: an attribute ``tune`` does not have (Optuna's or NumPy's names)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "tune"
+        and isinstance(node.ctx, ast.Load)
+        and not hasattr(tune, node.attr)
+    )
 
 
 def _target_name(target: ast.expr) -> str | None:

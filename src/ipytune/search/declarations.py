@@ -89,7 +89,12 @@ class Tune:
         """Add ``metrics`` to the current trial's trackio run (outside a search: a run of its own)."""
         from ipytune.tracking.api import log
 
-        log(metrics, step)
+        if step is not None and (_integer(step) is None or step < 0):
+            raise SpaceError(
+                f"tune.log(metrics, step): step is a whole number from 0, e.g. tune.log({{'loss': loss}}, step=epoch); "
+                f"got step={step!r}."
+            )
+        log(metrics, None if step is None else _integer(step))
 
     def log_artifact(self, value: Any, name: str | None = None) -> None:
         """Attach a file, a folder or an object (a model: skops, torch state dict, else pickle) to the current run."""
@@ -125,6 +130,11 @@ class Tune:
     def _require_name(name: str | None, kind: str) -> str:
         if name is not None and not isinstance(name, str):
             raise SpaceError(f"tune.{kind}(..., name={name!r}): a name is a string, e.g. name='depth'.")
+        if not name and current_trial() is None:  # typed in an ordinary cell: the name is not what is wrong
+            raise SpaceError(
+                f"tune.{kind}(...) has a value only inside a %%tune cell; "
+                f"after a search, tune.last.best_params holds the best values."
+            )
         if not name:
             raise SpaceError(
                 f"tune.{kind}(...) has no name: pass it as a keyword argument, assign it to a "

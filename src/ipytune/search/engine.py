@@ -136,14 +136,21 @@ def open_study(settings: SearchSettings, sampler: optuna.samplers.BaseSampler) -
     storage = open_storage(settings.storage)
     name = settings.study_name or fresh_study_name(settings.method)
     with quiet_optuna():
-        study = optuna.create_study(
-            study_name=name,
-            storage=storage,
-            sampler=sampler,
-            pruner=make_pruner(settings.prune),
-            direction=optuna.study.StudyDirection[settings.direction.upper()],
-            load_if_exists=True,
-        )
+        try:  # a study that exists is loaded, not created again: a resume that is refused writes nothing
+            storage.get_study_id_from_name(name)
+        except KeyError:
+            study = optuna.create_study(
+                study_name=name,
+                storage=storage,
+                sampler=sampler,
+                pruner=make_pruner(settings.prune),
+                direction=optuna.study.StudyDirection[settings.direction.upper()],
+                load_if_exists=True,  # another process may create it at the same moment
+            )
+        else:
+            study = optuna.load_study(
+                study_name=name, storage=storage, sampler=sampler, pruner=make_pruner(settings.prune)
+            )
     if study.direction.name.lower() != settings.direction:
         raise UsageError(
             f"study {name!r} was created to {study.direction.name.lower()}: pass "
@@ -271,8 +278,11 @@ class Search:
             self.sampler = make_sampler(settings.method, self.params, settings.seed)
         if isinstance(self.transport, Preflight):
             self.transport.preflight(self)
-        self.study = open_study(settings, self.sampler)
-        return self.study
+        study = open_study(settings, self.sampler)
+        if isinstance(self.sampler, FastGridSampler):
+            self.sampler.remaining(study)  # a resumed grid must be the cell's grid: refused before it is the search's
+        self.study = study
+        return study
 
     @property
     def log_sink(self) -> LogSink | None:

@@ -59,6 +59,11 @@ class Scoring:
 
     def __post_init__(self) -> None:
         check_cv(self.cv)
+        if self.scoring is not None and self.data is None:  # it would be ignored: the cell's number is the score
+            raise UsageError(
+                f"--scoring {self.scoring} goes with --data X y: it scores the estimator a cell returns, "
+                f"by cross-validation on X and y (a cell that returns a number is its own score)."
+            )
 
     def check_data(self, namespace: dict[str, Any]) -> None:
         """What can be checked before the first trial: the names, the scorer, the rows against the folds.

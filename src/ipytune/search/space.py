@@ -152,6 +152,8 @@ def _label(option: Any) -> str:
 
 
 def _is_real(value: Any) -> bool:
+    if isinstance(value, (str, bytes)):  # float('1') would take a quoted number: a typo, not a bound
+        return False
     try:
         return math.isfinite(float(value))
     except (TypeError, ValueError):

@@ -59,6 +59,21 @@ from typing import Any
 
 from ipytune.tracking.records import ArtifactFile, Media, RunRows
 
+
+def _import_rich_keeping_random() -> None:
+    """rich, which trackio imports (through gradio_client), draws from Python's ``random`` when it loads:
+    a notebook seeded by ``%seed_everything`` would see its random stream shifted by a ``%compare_runs``."""
+    import random
+
+    state = random.getstate()
+    try:
+        import rich.style  # noqa: F401
+    finally:
+        random.setstate(state)
+
+
+_import_rich_keeping_random()  # before any trackio import: every one goes through this module
+
 # trackio's folder constants: name -> sub-folder of TRACKIO_DIR.
 _FOLDER_CONSTANTS = {"TRACKIO_DIR": "", "MEDIA_DIR": "media", "ARTIFACTS_DIR": "artifacts"}
 _GROUP_KEY = "_Group"
