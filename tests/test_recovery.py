@@ -116,3 +116,86 @@ def test_a_zombie_counts_as_dead(tmp_path):
         assert fail_dead_trials(study) == [trial.number]
     finally:
         child.wait()
+
+
+KERNEL_CELL = """%%tune --method grid --study crash --storage {journal} --no-track --quiet --no-refit
+import pathlib, time
+x = tune.int(1, 3)
+k = tune.choice(['a', 'b'])
+with open({runs!r}, 'a') as runs:
+    runs.write(f'{{x}},{{k}}\\n')
+if len(open({runs!r}).readlines()) == 3 and not pathlib.Path({resume!r}).exists():
+    pathlib.Path({ready!r}).touch()  # the third trial hangs until its kernel is killed
+    time.sleep(600)
+x
+"""
+
+
+def _kernel(folder):
+    """A real ipykernel working in ``folder``, with ipytune loaded, and a client to it."""
+    from jupyter_client import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(folder), env={**os.environ, "TRACKIO_DIR": str(folder / "trackio")})
+    client = manager.client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    _execute(client, "%load_ext ipytune")
+    return manager, client
+
+
+def _execute(client, code):
+    """Run ``code`` in the kernel; its reply must be ok (its output is returned, for a failure's message)."""
+    shown = []
+    reply = client.execute_interactive(
+        code, timeout=60, output_hook=lambda msg: shown.append(str(msg["content"].get("text", msg["content"])))
+    )
+    assert reply["content"]["status"] == "ok", "".join(shown)
+    return "".join(shown)
+
+
+def test_kill_9_of_a_real_kernel_mid_search_then_the_same_cell_resumes_it(tmp_path):
+    """A kernel killed in its third grid trial: the finished trials stay, the killed one is FAIL
+    (not RUNNING for ever), and the cell run again in a fresh kernel finishes the grid, no point twice."""
+    from ipytune.search.storage import open_storage
+
+    journal, runs, ready, resume = (tmp_path / n for n in ("studies.journal", "runs", "ready", "resume"))
+    cell = KERNEL_CELL.format(journal=journal, runs=str(runs), ready=str(ready), resume=str(resume))
+
+    manager, client = _kernel(tmp_path)
+    try:
+        client.execute(cell)  # no wait: it hangs in trial 2
+        deadline = time.monotonic() + 60
+        while not ready.exists() and manager.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready.exists(), "the search never reached its third trial"
+        pid = manager.provisioner.process.pid
+        os.kill(pid, signal.SIGKILL)
+        manager.provisioner.process.wait(timeout=10)
+    finally:
+        client.stop_channels()
+        manager.cleanup_resources()
+
+    def trials():
+        storage = open_storage(str(journal))
+        return storage.get_all_trials(storage.get_study_id_from_name("crash"), deepcopy=False)
+
+    killed = trials()
+    assert [t.state for t in killed] == [TrialState.COMPLETE] * 2 + [TrialState.RUNNING]  # it died in trial 2
+
+    resume.touch()
+    manager, client = _kernel(tmp_path)
+    try:
+        _execute(client, cell)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+    after = trials()
+    assert [(t.params, t.state) for t in after[:2]] == [(t.params, t.state) for t in killed[:2]]  # kept as they were
+    assert after[2].state == TrialState.FAIL
+    assert after[2].user_attrs["fail_reason"] == f"its process (pid {pid} on {HOST}) died while it ran"
+    done = Counter((t.params["x"], t.params["k"]) for t in after if t.state == TrialState.COMPLETE)
+    assert len(done) == 6  # the whole grid: the budget is spent
+    assert set(done.values()) == {1}  # no point twice: the killed point ran again once
+    assert not [t for t in after if t.state == TrialState.RUNNING]
