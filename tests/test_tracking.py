@@ -348,9 +348,11 @@ def test_tracking_notebook_runs_top_to_bottom(tmp_path, trackio_dir):
     mlp = runs("lecture-mlp")
     assert sorted(mlp["name"]) == ["lr=0.001", "lr=0.01"]
     assert mlp["tags"].tolist() == [["mlp", "baseline"]] * 2
-    plots = [o for c in notebook.cells if "plot(" in c.source for o in c.outputs]
+    # plotly 5 (Colab's) puts its loader in an output of its own before each figure
+    plotly = "application/vnd.plotly.v1+json"
+    plots = [o for c in notebook.cells if "plot(" in c.source for o in c.outputs if plotly in o.get("data", {})]
     assert len(plots) == 2
-    assert all({"application/vnd.plotly.v1+json", "text/html"} <= set(o["data"]) for o in plots)
+    assert all("text/html" in o["data"] for o in plots)
 
 
 @pytest.mark.notebook
