@@ -68,3 +68,11 @@ def test_the_built_wheel_ships_the_quickstart_and_the_demo_finds_it(tmp_path: Pa
     env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
     found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert Path(found.stdout.strip()) == packaged
+
+
+def test_one_version_for_the_command_the_package_and_the_wheel():
+    import ipytune
+
+    shown = subprocess.run([sys.executable, "-m", "ipytune.cli", "--version"], capture_output=True, text=True)
+    assert shown.stdout.strip() == ipytune.__version__
+    assert built("wheel").name.startswith(f"ipytune-{ipytune.__version__}-")  # hatch reads _version.py
