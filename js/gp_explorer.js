@@ -10,8 +10,8 @@ import "./gp_explorer.css";
 
 const W = 760;
 const H_TOP = 250;
-const H_ACQ = 150;
-const M = { left: 58, right: 16, top: 12, bottom: 36 };
+const H_ACQ = 170;
+const M = { left: 72, right: 16, top: 12, bottom: 46 };
 const CLIP = "ipytune-gp-clip";
 let clipId = 0;
 
@@ -47,8 +47,9 @@ function render({ model, el }) {
   const [rangeBox, whole] = check("ipytune-range-toggle", "whole y range");
   const keys = html("div", { class: "ipytune-legend-row" }, root);
   const plotBox = html("div", { class: "ipytune-gp-plot" }, root);
-  const caveat = html("div", { class: "ipytune-warning ipytune-caveat" }, root);
-  const note = html("div", { class: "ipytune-note ipytune-gp-note" }, root);
+  const notes = html("div", { class: "ipytune-gp-notes" }, root);
+  const caveat = html("span", { class: "ipytune-caveat" }, notes);
+  const note = html("span", { class: "ipytune-note ipytune-gp-note" }, notes);
   const sliceNote = html("div", { class: "ipytune-note ipytune-slice-note" }, root);
 
   let timer = null;
@@ -187,13 +188,13 @@ function legendFor(data, { dims = 1, truth = false, samples = false, added = fal
     ]);
   return legend(null, [
     { label: "observed", glyph: "dot", colour: C.point },
-    ...(added ? [{ label: "just added (last step's ★)", glyph: "ring", colour: C.c3 }] : []),
-    { label: "GP mean μ(x)", glyph: "line", colour: C.c1 },
+    ...(added ? [{ label: "just added", glyph: "ring", colour: C.c3 }] : []),
+    { label: "mean μ(x)", glyph: "line", colour: C.c1 },
     { label: "μ ± 2σ (95 %)", glyph: "band", colour: C.band },
     ...(samples ? [{ label: "posterior samples", glyph: "line", colour: C.c5 }] : []),
     ...(truth ? [{ label: "true function", glyph: "dash", colour: C.c4 }] : []),
     { label: "acquisition", glyph: "line", colour: C.c2 },
-    { label: data.next_is_trial ? "next trial the study ran" : "next point (its maximum)", glyph: "star", colour: C.c3 },
+    { label: data.next_is_trial ? "next trial the study ran" : "next point", glyph: "star", colour: C.c3 },
   ]);
 }
 
@@ -215,6 +216,19 @@ function noteText(data, f, i, view, setting) {
   parts.push(`best so far ${fmt(f.best)}`);
   if (setting && !setting.own && data.dims === 1) parts.push(`the steps follow ${data.acquisition_label}; the ◆ is where this acquisition would look`);
   return parts.join(" · ");
+}
+
+// Axes with their names placed clear of the ticks at any text size (ui.js places them for 11 px ticks).
+function namedAxes(g, sx, sy, { xlabel = "", ylabel = "", ...rest } = {}) {
+  const a = axes(g, sx, sy, rest);
+  const [x0, x1] = sx.range;
+  const [y0, y1] = sy.range;
+  if (xlabel) svg("text", { class: "ipytune-label", x: (x0 + x1) / 2, y: y0 + 42, "text-anchor": "middle", "font-size": LABEL }, a).textContent = xlabel;
+  if (ylabel) {
+    const y = (y0 + y1) / 2;
+    svg("text", { class: "ipytune-label", x: 14, y, "text-anchor": "middle", "font-size": LABEL, transform: `rotate(-90 14 ${y})` }, a).textContent = ylabel;
+  }
+  return a;
 }
 
 // y-scale of a 1-D panel: near the optimum (default) or everything
@@ -259,7 +273,7 @@ function draw1d(parent, data, f, i, setting, show) {
   const sx = linear(data.bounds[0][0], data.bounds[0][1], M.left, W - M.right);
   const sy = yScale(data, show.range, H_TOP - M.bottom, M.top);
   const top = svg("g", { class: "ipytune-gp-top", "data-y0": sy.domain[0], "data-y1": sy.domain[1] }, root);
-  axes(top, sx, sy, { ylabel: data.maximize === false ? "objective (lower is better)" : "objective" });
+  namedAxes(top, sx, sy, { ylabel: data.maximize === false ? "objective (lower is better)" : "objective" });
   const clip = clipRect(root, M.left, M.top, W - M.left - M.right, H_TOP - M.bottom - M.top);
   const g = svg("g", { "clip-path": clip }, top);
   svg("path", { class: "ipytune-band", d: bandD(xs, lo, hi, sx, sy), fill: C.band, stroke: "none" }, g);
@@ -280,7 +294,7 @@ function draw1d(parent, data, f, i, setting, show) {
   const [a0, a1] = [Math.min(...acq), Math.max(...acq, setting.own && f.next_acq !== null ? f.next_acq : -Infinity)];
   // the formula has a strip of its own above the curve
   const ay = linear(a0 - 0.05 * (a1 - a0 || 1), a1 + 0.08 * (a1 - a0 || 1), H_ACQ - M.bottom, LABEL + 18);
-  axes(g2, sx, ay, { xlabel: data.names[0], ylabel: setting.kind.toUpperCase(), yticks: 3 });
+  namedAxes(g2, sx, ay, { xlabel: data.names[0], ylabel: setting.kind.toUpperCase(), yticks: 3 });
   svg("path", { class: "ipytune-acq", d: pathD(xs, acq, sx, ay), fill: "none", stroke: C.c2, "stroke-width": 2.5 }, g2);
   const formula = `${data.formulas[setting.kind]},  ${data.symbols[setting.kind]} = ${fmt(setting.value)}${setting.kind === "ucb" ? "" : ",  f⁺ = best so far"}`;
   svg("text", { class: "ipytune-formula ipytune-label", x: M.left + 4, y: LABEL + 6, "font-size": LABEL }, g2).textContent = formula;
@@ -298,8 +312,8 @@ function draw1d(parent, data, f, i, setting, show) {
 function drawRace(parent, data, i, showTruth, range) {
   const r = data.race;
   const PW = 370;
-  const PH = 210;
-  const BH = 170;
+  const PH = 230;
+  const BH = 180;
   const root = plot(parent, W, PH + BH + 8, "ipytune-race-svg");
   const xs = data.grid;
   r.labels.forEach((name, c) => {
@@ -308,7 +322,7 @@ function drawRace(parent, data, i, showTruth, range) {
     const sx = linear(data.bounds[0][0], data.bounds[0][1], M.left, PW - 8);
     const sy = yScale(data, range, PH - M.bottom, M.top + LABEL + 6);
     svg("text", { class: "ipytune-plot-title", x: M.left, y: LABEL + 2, "font-size": LABEL, "font-weight": 600 }, g).textContent = name;
-    axes(g, sx, sy, { xlabel: data.names[0], ylabel: "objective", xticks: 4, yticks: 4 });
+    namedAxes(g, sx, sy, { xlabel: data.names[0], ylabel: "objective", xticks: 4, yticks: 4 });
     const clip = clipRect(g, M.left, sy.range[1], PW - 8 - M.left, sy.range[0] - sy.range[1]);
     const inner = svg("g", { "clip-path": clip }, g);
     const lo = f.mean.map((m, k) => m - 2 * f.std[k]);
@@ -329,7 +343,7 @@ function drawRace(parent, data, i, showTruth, range) {
   const b0 = Math.min(...values);
   const b1 = Math.max(...values);
   const sy = linear(b0 - 0.05 * (b1 - b0 || 1), b1 + 0.08 * (b1 - b0 || 1), BH - M.bottom, 8);
-  axes(g, sx, sy, { xlabel: "evaluations", ylabel: "best so far", xtickValues: Array.from({ length: n }, (_, k) => k + 1).filter((k) => n <= 12 || k % 2 === 1), yticks: 3 });
+  namedAxes(g, sx, sy, { xlabel: "evaluations", ylabel: "best so far", xtickValues: Array.from({ length: n }, (_, k) => k + 1).filter((k) => n <= 12 || k % 2 === 1), yticks: 3 });
   const colours = [C.c1, C.c2];
   r.best.forEach((b, c) => {
     const upto = b.slice(0, shown);

@@ -51,7 +51,7 @@ MARKS = """(widget) => {
            label: widget.querySelector('.ipytune-frame-label').textContent };
 }"""
 
-PLOT_HEIGHT = 250 - 12 - 36  # the top panel's drawing height (user units)
+PLOT_HEIGHT = 250 - 12 - 46  # the top panel's drawing height (user units)
 
 
 @pytest.fixture(scope="module")
