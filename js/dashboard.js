@@ -26,8 +26,8 @@ function render({ model, el }) {
   const progress = html("progress", { class: "ipytune-progress", max: 1, value: 0 }, bar);
   const text = html("span", { class: "ipytune-progress-text" }, bar);
   const stop = html("button", { class: "ipytune-stop", title: "End the search after the current trial" }, bar, "■ Stop");
+  const counts = html("span", { class: "ipytune-counts ipytune-note" }, bar);
   const note = html("div", { class: "ipytune-warning ipytune-stop-note" }, root);
-  const counts = html("div", { class: "ipytune-counts ipytune-note" }, root);
   const key = html("div", { class: "ipytune-dash-legend" }, root);
   const plotBox = html("div", { class: "ipytune-dash-plot" }, root);
   const best = html("div", { class: "ipytune-best" }, root);

@@ -7,7 +7,7 @@ import "./styles.css";
 import "./parcoords.css";
 
 const H = 260;
-const M = { top: 34, bottom: 14, left: 24, right: 64 }; // right: the last axis's tick labels
+const M = { top: 34, bottom: 14, left: 60, right: 64 }; // left: the first axis name, right: the last axis's ticks
 const AXIS_GAP = 150;
 
 function render({ model, el }) {

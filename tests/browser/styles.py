@@ -15,7 +15,7 @@ STYLED = [
     (".ipytune-gp .ipytune-heat-row", "display", "flex", "gp_explorer.css"),
     (".ipytune-coverage .ipytune-cov-math", "margin-top", "6px", "coverage.css"),
     (".ipytune-dashboard .ipytune-progress", "width", "200px", "dashboard.css"),
-    (".ipytune-parcoords .ipytune-pc-table", "max-height", "260px", "parcoords.css"),
+    (".ipytune-parcoords .ipytune-pc-hit", "cursor", "ns-resize", "parcoords.css"),
     (".ipytune-curves .ipytune-curves-legends", "display", "grid", "curves.css"),
 ]
 
