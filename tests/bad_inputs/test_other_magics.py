@@ -79,6 +79,7 @@ TRACKING = [
     Case("%compare_runs a b", "unrecognized arguments: b").param("compare-two-projects"),
     Case("%compare_runs --sort", "--sort: expected one argument").param("compare-sort-no-column"),
     Case("%compare_runs nosuch", "no trackio project 'nosuch'").param("compare-unknown-project"),
+    Case("%compare_runs --tags", "--tags: expected one argument").param("compare-tags-no-value"),
 ]
 
 OUTSIDE = [
@@ -95,6 +96,16 @@ OUTSIDE = [
     Case("with tune.track(project=''):\n    ran.append(1)", "needs a project name").param("track-empty-project"),
     Case("with tune.track(config='lr=0.1'):\n    ran.append(1)", "takes a dict, not str").param("track-text-config"),
     Case("tune.log({'acc': 1}, step=-1)\nran.append(1)", "step is a whole number").param("log-negative-step"),
+    Case("with tune.track(project='p', tags=[1]):\n    ran.append(1)", "tags are strings").param("track-number-tag"),
+    Case("with tune.track(project='p', notes=3):\n    ran.append(1)", "takes a string, not int").param(
+        "track-number-notes"
+    ),
+    Case("tune.log_artifact('missing.bin')\nran.append(1)", "no such file or folder").param("artifact-missing-file"),
+    Case("tune.log_artifact(1, name='')\nran.append(1)", "a name is a non-empty string").param("artifact-empty-name"),
+    Case("tune.log_image({'a': 1})\nran.append(1)", "tune.log_image takes an array").param("image-a-dict"),
+    Case("tune.log_image('missing.png')\nran.append(1)", "no such file").param("image-missing-file"),
+    Case("tune.log_image([[0.5]], name='_x')\nran.append(1)", "must be non-empty strings").param("image-private-name"),
+    Case("__import__('ipytune').load_model('nosuch')\nran.append(1)", "has no saved model").param("load-no-model"),
 ]
 
 
