@@ -21,8 +21,9 @@ export PYTEST_ADDOPTS="-p no:cacheprovider --durations=5"
 root=$PWD
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipytune-envs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-# The magic, tracking, seeding and widget-state tests. The lowest job leaves out what the colab job
-# already runs on the same kernel stack (Stop, the widgets notebook, terminal IPython), to keep time.
+# The magic, tracking, seeding and widget-state tests, less the example notebooks they run (-m "not
+# notebook": two minutes each here; the main suite runs them). The lowest job also leaves out what
+# the colab job runs on the same kernel stack (Stop, terminal IPython), to keep time.
 SUBSET=(tests/test_tune_magic.py tests/test_tracking.py tests/test_seeding.py tests/test_widgets_*.py)
 LOWEST_SUBSET=(tests/test_tune_magic.py tests/test_tracking.py tests/test_seeding.py tests/test_widgets_compare.py
     tests/test_widgets_coverage.py tests/test_widgets_dashboard.py tests/test_widgets_gp_explorer.py)
@@ -97,7 +98,8 @@ colab() {
     "$venv/bin/python" -c 'import IPython, ipykernel, ipywidgets, sys
 print("colab env: Python", sys.version.split()[0], "IPython", IPython.__version__,
       "ipykernel", ipykernel.__version__, "ipywidgets", ipywidgets.__version__)'
-    in_env "$venv" python -m pytest -q "${SUBSET[@]}" tests/test_colab_notebook.py
+    in_env "$venv" python -m pytest -q -m "not notebook" "${SUBSET[@]}"
+    in_env "$venv" python -m pytest -q tests/test_colab_notebook.py
 }
 
 lowest() {
@@ -107,7 +109,7 @@ lowest() {
     uv pip install -q -p "$venv/bin/python" --resolution lowest-direct -r pyproject.toml "$(wheel)" \
         "pytest>=8" "pytest-timeout>=2.3"
     python .ci/check_floors.py pyproject.toml "$venv/bin/python"
-    in_env "$venv" python -m pytest -q "${LOWEST_SUBSET[@]}"
+    in_env "$venv" python -m pytest -q -m "not notebook" "${LOWEST_SUBSET[@]}"
 }
 
 jobs=("$@")
