@@ -185,3 +185,18 @@ def test_tune_track_names_stay_unique_and_later_rows_keep_the_run(trackio_dir):
     assert table["name"].tolist() == ["lr=0.01", "lr=0.01 (2)"]
     assert table["loss"].tolist() == [0.25, 0.2]
     assert len(metric_history("loops", run="lr=0.01 (2)", metric="loss")) == 2
+
+
+def test_compare_runs_tags_in_a_kernel_compares_the_tagged_runs_only(ip, trackio_dir):
+    from ipytune.magics.tracking import _tagged_comparison
+
+    run(
+        ip,
+        f"%%tune --method grid --study plain --project widget --tags baseline --storage memory --quiet\n{TAGGED_CELL}",
+    )
+    run(ip, f"%%tune --method grid --study final --project widget --tags final --storage memory --quiet\n{TAGGED_CELL}")
+    table = runs("widget", tags="final")
+    comparison = _tagged_comparison("widget", table, "final", {})  # what %compare_runs --tags shows in a kernel
+    assert sorted(comparison.run_names) == ["x=1 (2)", "x=2 (2)", "x=3 (2)", "x=4 (2)"]  # the project had x=1...
+    assert set(comparison.groups) == {"final"}
+    assert set(comparison.history["id"]) == set(table["id"])

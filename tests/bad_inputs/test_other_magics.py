@@ -104,7 +104,9 @@ OUTSIDE = [
     Case("tune.log_artifact(1, name='')\nran.append(1)", "a name is a non-empty string").param("artifact-empty-name"),
     Case("tune.log_image({'a': 1})\nran.append(1)", "tune.log_image takes an array").param("image-a-dict"),
     Case("tune.log_image('missing.png')\nran.append(1)", "no such file").param("image-missing-file"),
-    Case("tune.log_image([[0.5]], name='_x')\nran.append(1)", "must be non-empty strings").param("image-private-name"),
+    Case("tune.log_image([[0.5]], name='_x')\nran.append(1)", "tune.log_image(..., name='_x')").param(
+        "image-private-name"
+    ),
     Case("__import__('ipytune').load_model('nosuch')\nran.append(1)", "has no saved model").param("load-no-model"),
 ]
 

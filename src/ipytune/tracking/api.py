@@ -94,7 +94,7 @@ class TrackedRun:
         """Add a picture (array, PIL image, matplotlib figure, file) as metric ``name`` at ``step``."""
         from ipytune.tracking.artifacts import stage_image
 
-        check_metrics({name: 0})
+        _check_image_name(name)
         if step is None:
             step = max(self._next_step - 1, 0)
         self._submit([(int(step), {name: stage_image(image, caption)}, now())])
@@ -153,6 +153,11 @@ def check_metrics(metrics: Any) -> dict[str, Any]:
     return {key: metric_value(value) for key, value in metrics.items()}
 
 
+def _check_image_name(name: Any) -> None:
+    if not isinstance(name, str) or not name or name.startswith("_"):
+        raise UsageError(f"tune.log_image(..., name={name!r}): a name is a non-empty string not starting with '_'.")
+
+
 def log(metrics: Mapping[str, Any], step: int | None = None) -> None:
     """``tune.log``: see the module docstring for where the metrics go."""
     values = check_metrics(metrics)
@@ -186,7 +191,7 @@ def log_artifact(value: Any, name: str | None = None) -> None:
 
 def log_image(image: Any, name: str = "image", step: int | None = None, caption: str | None = None) -> None:
     """``tune.log_image``: a picture (array, PIL image, matplotlib figure, file) in the current run."""
-    check_metrics({name: 0})
+    _check_image_name(name)
     trial = current_trial()
     if trial is not None:
         attach = _trial_attach(trial, "tune.log_image")
