@@ -101,7 +101,7 @@ class RunComparison(ipywidgets.VBox):  # type: ignore[misc]
         self.parcoords = ParallelCoordinates(
             title=title or "Runs",
             runs=self.run_ids,
-            labels=_labels(self.run_names),
+            labels=_labels(self.run_names, self.groups),
             groups=self.groups,
             columns=[_column(self.table, p, "param") for p in self.params]
             + [_column(self.table, self.objective, "objective")],
@@ -237,10 +237,14 @@ def compare_runs(
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-def _labels(names: list[str]) -> list[str]:
-    """What the table shows: the run name, numbered in run order where several runs share it."""
-    repeated = {n for n in names if names.count(n) > 1}
-    return [f"{n} #{names[: k + 1].count(n)}" if n in repeated else n for k, n in enumerate(names)]
+def _labels(names: list[str], groups: list[str]) -> list[str]:
+    """What the table shows: the run name, numbered in run order where runs of one group share it
+    (the group column already tells runs of different searches apart)."""
+    keys = list(zip(names, groups, strict=True))
+    return [
+        f"{n} #{keys[: k + 1].count(key)}" if keys.count(key) > 1 else n
+        for k, (n, key) in enumerate(zip(names, keys, strict=True))
+    ]
 
 
 def _line(name: str, x: list[Any], y: list[Any]) -> dict[str, Any]:
