@@ -68,6 +68,8 @@ def _import_rich_keeping_random() -> None:
     state = random.getstate()
     try:
         import rich.style  # noqa: F401
+    except ImportError:  # not a dependency of every trackio: then nothing imports it
+        pass
     finally:
         random.setstate(state)
 
