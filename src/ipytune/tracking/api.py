@@ -266,6 +266,6 @@ def _close(token: Any, run: TrackedRun, state: str, reason: str | None = None) -
 
 def _session() -> TrackedRun:
     global _session_run
-    if _session_run is None:
+    if _session_run is None or _session_run._folder != trackio_dir():  # TRACKIO_DIR moved: a run there
         _session_run = TrackedRun(DEFAULT_PROJECT, name=f"session-{time.strftime('%Y%m%d-%H%M%S')}")
     return _session_run
