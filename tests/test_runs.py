@@ -134,12 +134,12 @@ TAGGED_CELL = "x = tune.int(1, 4)\nx"
 def test_tags_and_notes_are_on_every_run_and_filter_runs(ip, trackio_dir):
     run(
         ip,
-        f"%%tune --method grid --study plain-rf --project tags --tags baseline --storage memory --quiet\n{TAGGED_CELL}",
+        f"%%tune --method grid --study plain-rf --project tags --tags baseline --quiet\n{TAGGED_CELL}",
     )
     run(
         ip,
         f'%%tune --method grid --study aug-rf --project tags --tags "baseline, augmented" --notes "flipped images" '
-        f"--storage memory --quiet\n{TAGGED_CELL}",
+        f"--quiet\n{TAGGED_CELL}",
     )
     table = runs("tags")
     assert len(table) == 8
@@ -192,9 +192,9 @@ def test_compare_runs_tags_in_a_kernel_compares_the_tagged_runs_only(ip, trackio
 
     run(
         ip,
-        f"%%tune --method grid --study plain --project widget --tags baseline --storage memory --quiet\n{TAGGED_CELL}",
+        f"%%tune --method grid --study plain --project widget --tags baseline --quiet\n{TAGGED_CELL}",
     )
-    run(ip, f"%%tune --method grid --study final --project widget --tags final --storage memory --quiet\n{TAGGED_CELL}")
+    run(ip, f"%%tune --method grid --study final --project widget --tags final --quiet\n{TAGGED_CELL}")
     table = runs("widget", tags="final")
     comparison = _tagged_comparison("widget", table, "final", {})  # what %compare_runs --tags shows in a kernel
     assert sorted(comparison.run_names) == ["x=1 (2)", "x=2 (2)", "x=3 (2)", "x=4 (2)"]  # the project had x=1...
