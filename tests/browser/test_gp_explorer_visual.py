@@ -25,6 +25,9 @@ CELLS = [
     "%%tune --method gp --trials 8 --seed 0 --storage memory --no-refit --no-track --quiet\n"
     "x = tune.float(-5, 5)\ny = tune.float(-5, 5)\n-(x - 2) ** 2 - 0.5 * (y + 1) ** 2 + 1",
     "tune.last.gp_explorer(params='x')",
+    # another widget's stylesheet after the explorers': it repeats styles.css, whose presentation
+    # rule must not win over the explorer's own
+    "w.coverage_explorer(budget=4, present=True)",
 ]
 
 # Every observed dot of the frame against the drawn mean path at the dot's x (user units); the
@@ -180,6 +183,10 @@ def test_the_explorer_fits_a_slide_and_reads_in_each_theme(
         assert box is not None
         assert box["width"] <= SLIDE["width"], box
         assert box["height"] <= SLIDE["height"], box
+        # the drawing keeps to its 360 px, leaving the rest of a slide to its heading and controls
+        drawing = gp.locator("svg.ipytune-gp-svg").bounding_box()
+        assert drawing is not None
+        assert drawing["height"] <= 361, drawing
         for selector, floor in [("text.ipytune-tick", 15), ("text.ipytune-label", 16)]:
             sizes = gp.locator(f"svg.ipytune-gp-svg {selector}").evaluate_all(
                 "(ns) => ns.map((n) => parseFloat(getComputedStyle(n).fontSize)"
