@@ -4,7 +4,7 @@ A model is saved in the safest format that fits it:
 
 - a scikit-learn estimator: skops (``.skops``). Loading it runs no code from the file;
   types skops does not trust by default (a forest's ``Tree``) must be named by the
-  reader, and the saved artifact's ``load`` line names them;
+  reader, and the line printed after the search names them;
 - a PyTorch ``nn.Module``: its ``state_dict()`` with ``torch.save`` (``.pt``), loaded with
   ``weights_only=True``; ``load_model(..., into=module)`` fills a module of the same class;
 - anything else: pickle (``.pkl``). Loading a pickle runs whatever code it holds, so
@@ -16,10 +16,10 @@ Everything here runs on the notebook's thread when the user asks for it (``tune.
 
 from __future__ import annotations
 
-import io
 import pickle
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +41,7 @@ def artifact_name(base: str, run_id: str) -> str:
 
 
 # -- saving ---------------------------------------------------------------------------------------
-def stage(value: Any, name: str | None = None, kind: str | None = None) -> ArtifactFile:
+def stage(value: Any, name: str | None = None) -> ArtifactFile:
     """A snapshot of ``value`` (an object, or a path to a file or folder) in a staging folder."""
     folder = staging_folder()
     if isinstance(value, (str, Path)):
@@ -55,10 +55,10 @@ def stage(value: Any, name: str | None = None, kind: str | None = None) -> Artif
         else:
             shutil.copy2(source, target)
         metadata: dict[str, Any] = {"format": "file"}
-        base, artifact_type = name or source.name, kind or ("folder" if source.is_dir() else "file")
+        base, artifact_type = name or source.name, "folder" if source.is_dir() else "file"
     else:
         target, metadata = _serialise(value, folder)
-        base, artifact_type = name or MODEL_TYPE, kind or _kind(value)
+        base, artifact_type = name or MODEL_TYPE, _kind(value)
     return ArtifactFile(path=target, name=base, type=artifact_type, metadata=metadata)
 
 
@@ -95,7 +95,7 @@ def is_estimator(value: Any) -> bool:
 
 
 def _is_module(value: Any) -> bool:
-    torch = __import__("sys").modules.get("torch")  # a module exists only if torch was imported
+    torch = sys.modules.get("torch")  # a module exists only if torch was imported
     return torch is not None and isinstance(value, torch.nn.Module)
 
 
@@ -181,12 +181,6 @@ def confusion_image(matrix: Any, labels: Sequence[Any], title: str) -> Any:
                 (box[0] + 6, box[1] + cell // 2 - 6), str(int(counts[i, j])), fill="black" if shade > 120 else "white"
             )
     return picture
-
-
-def image_bytes(picture: Any) -> bytes:
-    buffer = io.BytesIO()
-    picture.save(buffer, format="png")
-    return buffer.getvalue()
 
 
 # -- loading --------------------------------------------------------------------------------------
