@@ -9,8 +9,9 @@ import pytest
 from IPython.core.error import UsageError
 
 import ipytune
+from ipytune.errors import IpytuneWarning
 from ipytune.tracking import _trackio
-from ipytune.tracking.artifacts import load_model
+from ipytune.tracking.artifacts import is_model, load_model
 from ipytune.tracking.runs import runs
 from tests.conftest import run
 
@@ -216,3 +217,13 @@ def test_a_torch_module_is_saved_as_a_state_dict_and_loads_into_a_fresh_module(i
     assert torch.equal(fresh(sample), ip.user_ns["model"](sample))
     state = load_model("net")
     assert set(state) == {"weight", "bias"}
+
+
+def test_a_model_trackio_cannot_store_is_one_warning_and_the_search_is_kept(ip, trackio_dir):
+    (trackio_dir / "artifacts").write_text("a file where trackio keeps artifacts")  # every commit fails (even as root)
+    with pytest.warns(IpytuneWarning, match="could not save the best model on run .* the search and the model"):
+        result = forest_search(ip)
+    assert "best model saved" not in result.to_text()
+    assert len(result.study.trials) == 3
+    assert len(runs("forest")) == 3  # the trials' runs are written
+    assert is_model(ip.user_ns["model"])  # the refitted model in the notebook

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ipytune.errors import IpytuneWarning
+from ipytune.tracking import _trackio
 from ipytune.tracking._trackio import trackio_dir
-from ipytune.tracking.artifacts import artifact_name
+from ipytune.tracking.artifacts import artifact_name, load_line, stage, stage_image
 from ipytune.tracking.records import (
     ArtifactFile,
     Environment,
@@ -145,9 +146,6 @@ class TrackingObserver:
         Returns what to tell the user (where it went and the one line that loads it back, or why it was
         not saved); None when trackio failed, after a warning.
         """
-        from ipytune.tracking import _trackio
-        from ipytune.tracking.artifacts import artifact_name, load_line, stage, stage_image
-
         writer.flush()
         handed = self._runs.get(number)
         found = (handed.run_id, handed.name) if handed is not None else None
@@ -161,11 +159,16 @@ class TrackingObserver:
         rows = [] if picture is None else [(0, {picture[0]: stage_image(picture[1])}, now())]
         failures = Failures()
         writer.submit(RunRows(self.folder, self.project, run_id, name, rows, failures, artifacts=[artifact]))
-        if not writer.flush() or failures.error is not None:
+        flushed = writer.flush()
+        if not flushed or failures.error is not None:
+            problem = (
+                f"{type(failures.error).__name__}: {failures.error}"
+                if failures.error is not None
+                else f"the writer did not finish within {FLUSH_TIMEOUT:g} s"
+            )
             warnings.warn(
                 f"tracking failed: trackio could not save the best model on run {name!r} of project "
-                f"{self.project!r} ({type(failures.error).__name__}: {failures.error}); the search and "
-                f"the model in the notebook are kept.",
+                f"{self.project!r} ({problem}); the search and the model in the notebook are kept.",
                 IpytuneWarning,
                 stacklevel=2,
             )
