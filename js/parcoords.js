@@ -2,7 +2,7 @@
 // a range (click an axis to clear it): the lines and the table keep only the runs inside every
 // brush. Click a table header to sort, a row to select it; `brushes`, `filtered` and `selected`
 // (run ids, never names: two runs may share a name) sync back to Python.
-import { C, TICK, LABEL, clear, fmt, html, linear, plot as scalable, pointer, push, svg, widgetRoot } from "./ui.js";
+import { C, TICK, LABEL, clear, fmt, html, linear, plot as scalable, push, svg, widgetRoot } from "./ui.js";
 import "./styles.css";
 import "./parcoords.css";
 
@@ -111,6 +111,13 @@ function drawAxis(root, c, x, scale) {
   return g;
 }
 
+// screen -> the svg's user units, fixed at the moment it is called
+function svgUnits(svgRoot) {
+  const m = svgRoot.getScreenCTM();
+  const inverse = m ? m.inverse() : null;
+  return (e) => (inverse ? new DOMPoint(e.clientX, e.clientY).matrixTransform(inverse).y : e.clientY - svgRoot.getBoundingClientRect().top);
+}
+
 // -- brushing: a range per axis, in `brushes`; a run is kept when it lies inside every one ----------
 function inBrushes(cols, brushes, i) {
   return cols.every((c) => {
@@ -131,14 +138,19 @@ function drawBrush(g, x, scale, b) {
 function brushOn(hit, svgRoot, model, name, scale) {
   hit.addEventListener("mousedown", (ev) => {
     ev.preventDefault();
-    const y0 = pointer(svgRoot, ev).y; // in the drawing's own units: the svg may be scaled
+    // In the drawing's own units (the svg may be scaled). The mapping is taken now: every move
+    // redraws the axes, and the svg this listener belongs to leaves the page.
+    const toUser = svgUnits(svgRoot);
+    const y0 = toUser(ev);
     let moved = false;
     const move = (e) => {
       moved = true;
-      const y1 = pointer(svgRoot, e).y;
+      const y1 = toUser(e);
       const inv = (y) => scale.domain[0] + ((y - scale.range[0]) / (scale.range[1] - scale.range[0])) * (scale.domain[1] - scale.domain[0]);
+      const [lo, hi] = [Math.min(...scale.domain), Math.max(...scale.domain)];
+      const clamp = (v) => Math.max(lo, Math.min(hi, v)); // a brush never leaves its axis
       const b = { ...(model.get("brushes") || {}) };
-      b[name] = [inv(y0), inv(y1)].sort((p, q) => p - q);
+      b[name] = [clamp(inv(y0)), clamp(inv(y1))].sort((p, q) => p - q);
       model.set("brushes", b);
     };
     const up = () => {

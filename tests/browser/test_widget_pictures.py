@@ -224,5 +224,21 @@ def test_comparison_curves_per_trial_and_legends_outside(browser: Any, pages: di
             assert box is not None
             assert box["y"] >= drawing["y"] + drawing["height"] - 1, "the legend sits on the plot"
         expect(compare.locator("tr.ipytune-run")).to_have_count(20)
+        # brushing the objective axis: the brush covers what the mouse dragged over, no more
+        hit = compare.locator(".ipytune-pc-axis[data-axis='objective'] .ipytune-pc-hit")
+        hit.scroll_into_view_if_needed()
+        box = hit.bounding_box()
+        assert box is not None
+        x, top, bottom = box["x"] + box["width"] / 2, box["y"] + 10, box["y"] + box["height"] * 0.4
+        page.mouse.move(x, top)
+        page.mouse.down()
+        page.mouse.move(x, bottom, steps=5)
+        page.mouse.up()
+        brush = compare.locator(".ipytune-pc-brush").bounding_box()
+        assert brush is not None
+        assert brush["y"] == pytest.approx(top, abs=3)
+        assert brush["y"] + brush["height"] == pytest.approx(bottom, abs=3)
+        kept = compare.locator("tr.ipytune-run").count()
+        assert 0 < kept < 20, kept
     finally:
         page.close()
