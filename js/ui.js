@@ -53,14 +53,6 @@ export function plot(parent, w, h, cls = "") {
   return node;
 }
 
-// Where a mouse event falls in an SVG's own user units (a scaled plot's pixels are not its units).
-export function pointer(svgRoot, ev) {
-  const m = svgRoot.getScreenCTM();
-  if (!m) return { x: ev.clientX, y: ev.clientY };
-  const p = new DOMPoint(ev.clientX, ev.clientY).matrixTransform(m.inverse());
-  return { x: p.x, y: p.y };
-}
-
 // An HTML legend whose glyphs are drawn like the marks they name.
 // items: [{label, glyph: "line" | "dash" | "step" | "dot" | "ring" | "star" | "band" | "tick", colour}]
 export function legend(parent, items, cls = "") {
