@@ -10,8 +10,9 @@
 #   lowest   Python 3.10 with the lowest version of every dependency pyproject admits
 #            (.ci/check_floors.py fails if one is not installed): the same tests
 #
-# Usage: bash .ci/extra-envs.sh [package] [colab] [lowest]   (default: all three, in that order;
-# colab and lowest need package's dist/). Run from the main venv, which has uv and build.
+# Usage: bash .ci/extra-envs.sh [package] [colab] [lowest]   (default: all three, package first, then
+# colab and lowest at once; colab and lowest need package's dist/). Run from the main venv, which has
+# uv and build.
 # None of them has torch: this machine's CPU wheel is for Python 3.11 only (torch tests skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,16 +41,16 @@ new_env() { # new_env NAME PYTHON_VERSION: a venv under $work, its path on stdou
     echo "$venv"
 }
 
-cpu_seconds() { # CPU time of this script's finished children (fields cutime, cstime of /proc/PID/stat)
-    awk -v hz="$(getconf CLK_TCK)" '{ print int(($16 + $17) / hz) }' "/proc/$$/stat"
+cpu_seconds() { # cpu_seconds PID: CPU time of that shell's finished children (cutime, cstime of /proc/PID/stat)
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($16 + $17) / hz) }' "/proc/$1/stat"
 }
 
 timed() { # timed JOB: run it, and say how long it took (wall clock, and CPU: a loaded machine stretches the first)
-    local start=$SECONDS cpu
-    cpu=$(cpu_seconds)
+    local start=$SECONDS me=$BASHPID cpu # this (sub)shell, which waits for the job's processes
+    cpu=$(cpu_seconds "$me")
     echo "extra-envs: $1" >&2
     "$1"
-    echo "extra-envs: $1 took $((SECONDS - start)) s ($(($(cpu_seconds) - cpu)) s CPU)" >&2
+    echo "extra-envs: $1 took $((SECONDS - start)) s ($(($(cpu_seconds "$me") - cpu)) s CPU)" >&2
 }
 
 wheel() { ls dist/ipytune-*.whl; }
@@ -112,8 +113,25 @@ lowest() {
     in_env "$venv" python -m pytest -q -m "not notebook" "${LOWEST_SUBSET[@]}"
 }
 
-jobs=("$@")
-[ ${#jobs[@]} -gt 0 ] || jobs=(package colab lowest)
-for job in "${jobs[@]}"; do
-    case $job in package | colab | lowest) timed "$job" ;; *) echo "extra-envs: no job $job" >&2 && exit 2 ;; esac
+if [ $# -gt 0 ]; then # the jobs named, one after the other
+    for job in "$@"; do
+        case $job in package | colab | lowest) timed "$job" ;; *) echo "extra-envs: no job $job" >&2 && exit 2 ;; esac
+    done
+    exit 0
+fi
+# All of them: package first (the others install its wheel), then colab and lowest side by side, each
+# into its own log, shown when it ends: much of their time is kernels starting and searches
+# sleeping, so two at once on two cores take little more than the longer one.
+timed package
+pids=()
+for job in colab lowest; do
+    (timed "$job" >"$work/$job.log" 2>&1) &
+    pids+=($!)
 done
+failed=0
+for i in 0 1; do
+    job=$([ "$i" = 0 ] && echo colab || echo lowest)
+    wait "${pids[$i]}" || failed=1
+    cat "$work/$job.log"
+done
+exit $failed
