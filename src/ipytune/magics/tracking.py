@@ -72,6 +72,7 @@ class TrackingMagics(Magics):
 
         _trackio.use(_trackio.trackio_dir())
         import trackio
+
         # trackio.show's documented result: (app, url, share_url, full_url); full_url adds a write token
         self._dashboard, self.dashboard_url, share_url, _ = trackio.show(
             project=args.project,
