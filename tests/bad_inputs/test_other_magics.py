@@ -75,7 +75,8 @@ TRACKING = [
     Case("%trackio_show --port -1", "--port -1").param("show-port-negative"),
     Case("%trackio_show --port web", "invalid int value: 'web'").param("show-port-word"),
     Case("%trackio_show --public", "unrecognized arguments: --public").param("show-public"),
-    Case("%compare_runs", "%compare_runs needs a project name").param("compare-nothing-tracked"),
+    # "needs a project name" in a fresh session, "no trackio project" after a search tracked elsewhere
+    Case("%compare_runs", "project").param("compare-no-project"),
     Case("%compare_runs a b", "unrecognized arguments: b").param("compare-two-projects"),
     Case("%compare_runs --sort", "--sort: expected one argument").param("compare-sort-no-column"),
     Case("%compare_runs nosuch", "no trackio project 'nosuch'").param("compare-unknown-project"),
