@@ -96,7 +96,7 @@ function drawAxis(root, c, x, scale) {
   const g = svg("g", { class: "ipytune-pc-axis", "data-axis": c.name }, root);
   svg("line", { x1: x, x2: x, y1: M.top, y2: H - M.bottom, stroke: C.axis }, g);
   // a long name is cut to what fits between two axes; the whole name is its tooltip
-  const room = Math.floor(AXIS_GAP / (LABEL * 0.62));
+  const room = Math.floor(AXIS_GAP / (15 * 0.62)); // characters of a 15 px name (the slide size)
   const name = c.name.length > room ? `${c.name.slice(0, room - 1)}…` : c.name;
   const head = svg("text", { class: "ipytune-label", x, y: 16, "text-anchor": "middle", "font-size": LABEL, "font-weight": c.kind === "objective" ? 700 : 400 }, g);
   head.textContent = name;

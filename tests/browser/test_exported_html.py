@@ -123,7 +123,7 @@ def test_reveal_slides_play_without_a_kernel(browser: Any, exported: Path, artif
             """() => [...document.querySelectorAll('.reveal .slides > section')]
                  .map((s) => s.querySelector('.ipytune-w') ? s.querySelectorAll(':scope > section').length || 1 : 0)"""
         )
-        seen, outside = 0, []
+        seen, outside, sizes = 0, [], []
         for h, inner in enumerate(slides):  # walk with the keyboard, as a lecturer would
             for v in range(max(inner, 1)):
                 if h or v:
@@ -132,9 +132,12 @@ def test_reveal_slides_play_without_a_kernel(browser: Any, exported: Path, artif
                 if boxes:
                     page.screenshot(path=str(artifacts / f"slides-{h}-{v}.png"))
                 seen += len(boxes)
+                sizes += page.evaluate(TICK_PX)
                 outside += [(h, v, b["widget"], round(b["top"]), round(b["bottom"])) for b in boxes if not _inside(b)]
         assert seen >= 11, seen  # every widget was on a slide we looked at
         assert outside == [], outside  # (slide, sub-slide, widget, top, bottom)
+        small = [s for s in sizes if s["px"] < 15]
+        assert not small, small[:5]  # tick labels at least 15 px on the slide (labels, text: 16-20)
         # the GP explorer steps in its slide, with no kernel
         page.keyboard.press("Home")
         index = page.evaluate(
@@ -172,6 +175,16 @@ def _settled(page: Any) -> list[dict[str, Any]]:
             break
         boxes = again
     return list(boxes)
+
+
+# the on-screen size of every tick label of an ipytune drawing in the current slide
+TICK_PX = """() => [...document.querySelectorAll('.reveal .slides section.present .ipytune-w svg.ipytune-plot')]
+  .filter((svg) => svg.getClientRects().length)
+  .flatMap((svg) => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text.ipytune-tick')].map((t) => ({
+      widget: svg.closest('.ipytune-w').className, px: parseFloat(getComputedStyle(t).fontSize) * scale }));
+  })"""
 
 
 # each visible ipytune widget in the current slide (a comparison's parts inside it count once)
