@@ -3,7 +3,7 @@
 The page loads every widget front-end from a CDN by semver range, as Colab, VS Code and
 nbviewer do; here each request is answered from ``npm pack`` of exactly that range
 (tests/browser/cdn.py). This is the test that catches a Python package asking for a
-front-end version that npm never had (bqplot 0.13.x, bqplot #1706).
+front-end version that npm never had (as bqplot 0.13.x did, bqplot #1706).
 """
 
 from __future__ import annotations
