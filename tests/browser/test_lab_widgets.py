@@ -3,13 +3,11 @@ front-end controls work, and what the front-end does reaches Python."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
+from tests.browser.conftest import click_stop, write_stop_notebook
 from tests.browser.styles import expect_stylesheets_apply
 from tests.browser.test_widget_pictures import CONTRAST
 
@@ -140,33 +138,12 @@ def test_widgets_notebook_renders_and_talks_back(lab: Any, browser: Any, artifac
 
 
 def test_stop_button_ends_the_search_after_the_current_trial(lab: Any, browser: Any, artifacts: Path) -> None:
-    from playwright.sync_api import expect
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell("%load_ext ipytune"),
-        nbformat.v4.new_code_cell(
-            "%%tune --method random --trials 400 --storage memory --no-refit --no-track\n"
-            "import time\nx = tune.float(0, 1)\ntime.sleep(0.05)\nx"
-        ),
-        nbformat.v4.new_code_cell("print('after:', tune.last.stop_reason, len(tune.last.trials))"),
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (Path(lab.root) / "stop.ipynb").write_text(json.dumps(notebook))
+    name = write_stop_notebook(Path(lab.root))
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     try:
-        lab.open_notebook(page, "stop.ipynb")
+        lab.open_notebook(page, name)
         lab.run_all(page)
-        board = page.locator(".ipytune-dashboard")
-        expect(board.locator(".ipytune-stop")).to_be_enabled(timeout=60_000)
-        expect(board.locator(".ipytune-trial")).not_to_have_count(0, timeout=30_000)
-        board.locator(".ipytune-stop").click()
-        # the next cell ran too: the messages read while the search ran were handed back in order
-        out = _last_output(page)
-        expect(out).to_contain_text("after: stopped", timeout=60_000)
-        trials = int(re.search(r"after: stopped (\d+)", out.inner_text()).group(1))  # type: ignore[union-attr]
-        assert trials < 400
-        expect(board.locator(".ipytune-progress-text")).to_contain_text("stopped")
+        board = click_stop(page)
         board.screenshot(path=str(artifacts / "search-dashboard-stopped.png"))
         lab.shutdown_kernel(page)
     finally:

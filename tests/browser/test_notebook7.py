@@ -3,22 +3,15 @@ headless chromium: every widget renders, Stop ends a running search, and the con
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port
+from tests.browser.conftest import ROOT, JupyterPage, click_stop, jupyter_server, write_stop_notebook
 
 RUN_TIMEOUT = 240_000  # ms: the whole notebook, on a loaded 2-core machine
 WIDGETS = {  # class each view's root element carries -> what makes it more than an empty box
@@ -37,7 +30,7 @@ def _notebooks_own(error: Any) -> bool:
     return "reading 'schema'" in error.message and bool(frames) and "/static/notebook/" in frames[0]
 
 
-class Notebook7:
+class Notebook7(JupyterPage):
     """A Notebook 7 server (``python -m notebook``) on loopback, serving ``root``."""
 
     def __init__(self, root: Path, port: int) -> None:
@@ -50,28 +43,8 @@ class Notebook7:
         page.on("pageerror", lambda e: None if _notebooks_own(e) else errors.append(f"pageerror: {e}\n{e.stack}"))
         page.goto(f"http://127.0.0.1:{self.port}/notebooks/{name}")
         page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=90_000)
-        page.evaluate(
-            """async () => { const nb = window.jupyterapp.shell.currentWidget;
-              await nb.context.ready; await nb.sessionContext.ready;
-              const k = nb.sessionContext.session.kernel;
-              for (let i = 0; i < 300 && !(k.connectionStatus === 'connected' && k.status === 'idle'); i++)
-                await new Promise(r => setTimeout(r, 100));
-              await k.info; }"""
-        )
+        self.wait_for_kernel(page, 300)
         return errors
-
-    @staticmethod
-    def run_all(page: Any) -> None:
-        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-
-    @staticmethod
-    def shutdown_kernel(page: Any) -> None:
-        page.evaluate(
-            """async () => { const nb = window.jupyterapp.shell.currentWidget;
-              const id = nb.sessionContext.session.id;
-              const xsrf = (document.cookie.match(/_xsrf=([^;]+)/) || [])[1] || '';
-              await fetch('/api/sessions/' + id, {method: 'DELETE', headers: {'X-XSRFToken': xsrf}}); }"""
-        )
 
 
 @pytest.fixture(scope="module")
@@ -81,35 +54,8 @@ def notebook7(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     shutil.copy(ROOT / "examples" / "widgets.ipynb", root / "widgets.ipynb")
     env = dict(os.environ, TRACKIO_DIR=str(root / "trackio"), JUPYTER_CONFIG_DIR=str(root / ".jupyter"))
     env["JUPYTERLAB_SETTINGS_DIR"] = str(root / ".settings")  # Notebook 7 keeps Lab's settings system
-    port = _free_port()
-    log = open(root / "notebook.log", "wb")  # noqa: SIM115  (open for the server's whole life)
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "notebook", "--allow-root", "--no-browser", f"--port={port}",
-            "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=", "--ServerApp.password=",
-            f"--ServerApp.root_dir={root}", "--JupyterNotebookApp.expose_app_in_browser=True",
-        ],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    pytest.fail(f"Notebook 7 exited: {(root / 'notebook.log').read_text()[-2000:]}")
-                time.sleep(0.1)
-        else:
-            pytest.fail("Notebook 7 did not answer on /api/status within 60 s")
+    with jupyter_server("notebook", root, env, "--JupyterNotebookApp.expose_app_in_browser=True") as port:
         yield Notebook7(root, port)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def _last_output(page: Any) -> Any:
@@ -148,32 +94,12 @@ def test_every_widget_renders_in_notebook_7_with_a_clean_console(
 
 
 def test_stop_ends_a_running_search_in_notebook_7(notebook7: Notebook7, browser: Any, artifacts: Path) -> None:
-    from playwright.sync_api import expect
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [
-        nbformat.v4.new_code_cell("%load_ext ipytune"),
-        nbformat.v4.new_code_cell(
-            "%%tune --method random --trials 400 --storage memory --no-refit --no-track\n"
-            "import time\nx = tune.float(0, 1)\ntime.sleep(0.05)\nx"
-        ),
-        nbformat.v4.new_code_cell("print('after:', tune.last.stop_reason, len(tune.last.trials))"),
-    ]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (notebook7.root / "stop.ipynb").write_text(json.dumps(notebook))
+    name = write_stop_notebook(notebook7.root)
     page = browser.new_page(viewport={"width": 1200, "height": 900})
     try:
-        errors = notebook7.open(page, "stop.ipynb")
+        errors = notebook7.open(page, name)
         notebook7.run_all(page)
-        board = page.locator(".ipytune-dashboard")
-        expect(board.locator(".ipytune-stop")).to_be_enabled(timeout=60_000)
-        expect(board.locator(".ipytune-trial")).not_to_have_count(0, timeout=30_000)
-        board.locator(".ipytune-stop").click()
-        out = _last_output(page)
-        expect(out).to_contain_text("after: stopped", timeout=60_000)
-        trials = int(re.search(r"after: stopped (\d+)", out.inner_text()).group(1))  # type: ignore[union-attr]
-        assert trials < 400
-        expect(board.locator(".ipytune-progress-text")).to_contain_text("stopped")
+        board = click_stop(page)
         board.screenshot(path=str(artifacts / "notebook7-dashboard-stopped.png"))
         assert errors == [], errors
         notebook7.shutdown_kernel(page)
