@@ -30,7 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from readme_block import Results, Row, table, write_block  # benchmarks/ is the script's folder, first on sys.path
+from readme_block import (  # benchmarks/ is the script's folder, first on sys.path
+    METHOD,
+    Results,
+    Row,
+    load_average,
+    machine,
+    table,
+    write_block,
+)
 
 README = Path(__file__).with_name("README.md")
 SECTION = "## Overhead (issue 2)"
@@ -519,19 +527,12 @@ def bench_load_ext(results: Results, repetitions: int) -> None:
 
 
 # --------------------------------------------------------------------------------------
-def machine() -> str:
+def versions() -> str:
     import bayes_opt
     import IPython
     import optuna
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for text in Path("/proc/cpuinfo").read_text().splitlines():
-            if text.startswith("model name"):
-                cpu = text.split(":", 1)[1].strip()
-                break
     return (
-        f"{os.cpu_count()} cores ({cpu}), shared with other engineers' builds and tests while it ran; "
         f"Python {platform.python_version()}, IPython {IPython.__version__}, optuna {optuna.__version__}, "
         f"bayesian-optimization {bayes_opt.__version__}"
     )
@@ -540,16 +541,14 @@ def machine() -> str:
 BEGIN, END = "<!-- overhead.py writes from here -->", "<!-- overhead.py writes up to here -->"
 
 
-def write_readme(results: Results, command: str, started: str) -> None:
+def write_readme(results: Results, command: str, started: str, load: str) -> None:
     """Rewrite the generated part of this benchmark's section; other sections and the text after END stay."""
     generated = "\n".join(
         [
             BEGIN,
             f"Command: `{command}` (run {started}).",
             "",
-            f"Machine: {machine()}. The machine was busy, so every comparison ran side by side in one "
-            "process, alternating the contenders round by round, and each figure is the median over rounds: "
-            "ratios are more trustworthy than absolute times.",
+            f"Machine: {machine(versions(), load)}. {METHOD}",
             "",
             "ipytune runs through a real `IPython` `InteractiveShell` (`%load_ext ipytune`, "
             "`%%tune ... --quiet --no-refit --no-track`), its summary display included; the hand-written loops "
@@ -584,11 +583,12 @@ def main(argv: list[str] | None = None) -> None:
     rounds = args.rounds or (2 if quick else 5)
     parts = set(args.only or ("optuna", "gp", "grid", "load", "tracking"))
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    load = load_average()
     command = "python benchmarks/overhead.py " + " ".join(argv if argv is not None else sys.argv[1:])
 
     quiet_optuna()
     results = Results()
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {machine(versions(), load)}", flush=True)
     if parts & {"optuna", "gp", "grid", "tracking"}:
         shell = Shell()
         if shell.no_track:
@@ -607,7 +607,7 @@ def main(argv: list[str] | None = None) -> None:
     print()
     print(table(results))
     if args.readme:
-        write_readme(results, command.strip(), started)
+        write_readme(results, command.strip(), started, f"{load} / {load_average()}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from readme_block import Results, Row, table, write_block  # benchmarks/ is the script's folder, first on sys.path
+from readme_block import (  # benchmarks/ is the script's folder, first on sys.path
+    METHOD,
+    Results,
+    Row,
+    load_average,
+    machine,
+    table,
+    write_block,
+)
 
 README = Path(__file__).with_name("README.md")
 SECTION = "## Parallel and distributed search (issue 9)"
@@ -681,23 +689,11 @@ def bench_cluster(shell: Shell, results: Results, url: str, n_cpu: int, n_trivia
 
 
 # --------------------------------------------------------------------------------------
-def load_average() -> str:
-    with contextlib.suppress(OSError, AttributeError):
-        return f"{os.getloadavg()[0]:.1f}"
-    return "?"
-
-
-def machine(postgres: str | None, load: str = "") -> str:
+def versions(postgres: str | None) -> str:
     import IPython
     import joblib
     import optuna
 
-    cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        for text in Path("/proc/cpuinfo").read_text().splitlines():
-            if text.startswith("model name"):
-                cpu = text.split(":", 1)[1].strip()
-                break
     versions = f"Python {platform.python_version()}, IPython {IPython.__version__}, optuna {optuna.__version__}, "
     versions += f"joblib/loky {joblib.__version__}"
     with contextlib.suppress(ImportError):
@@ -713,10 +709,7 @@ def machine(postgres: str | None, load: str = "") -> str:
                 version = connection.execute(sqlalchemy.text("show server_version")).scalar()
             engine.dispose()
             versions += f", PostgreSQL {version} on 127.0.0.1 (`.ci/postgres.sh`: fsync off)"
-    load = f"; load average (1 min) {load} at its start / end" if load else ""
-    return (
-        f"{os.cpu_count()} cores ({cpu}), shared with other engineers' builds and tests while it ran{load}; {versions}"
-    )
+    return versions
 
 
 def code_state() -> str:
@@ -747,9 +740,7 @@ def write_readme(results: Results, command: str, started: str, postgres: str | N
             BEGIN,
             f"Command: `{command}` (run {started}; {code_state()}).",
             "",
-            f"Machine: {machine(postgres, load)}. The machine was busy, so every comparison ran side by side in one "
-            "process, alternating the contenders round by round (each first in turn), and each figure is the "
-            "median over rounds: ratios are more trustworthy than absolute times.",
+            f"Machine: {machine(versions(postgres), load)}. {METHOD}",
             "",
             "ipytune runs through a real `IPython` `InteractiveShell` (`%load_ext ipytune`, "
             f"`%%tune ... {FLAGS}`), its summary display included, each search in a fresh folder (a new default "
@@ -789,7 +780,7 @@ def main(argv: list[str] | None = None) -> None:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     results = Results()
-    print(f"machine: {machine(args.postgres)}\ncode: {code_state()}", flush=True)
+    print(f"machine: {machine(versions(args.postgres), load)}\ncode: {code_state()}", flush=True)
     with tempfile.TemporaryDirectory(prefix="ipytune-parallel-") as base:
         shell = Shell(base)
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,3 +55,28 @@ def write_block(readme: Path, section: str, end: str, generated: str) -> None:
         kept = mine.split(end, 1)[1] if end in mine else "\n"
         readme.write_text(f"{head}{section}\n\n{generated}{kept}{others}")
     print(f"wrote {readme}")
+
+
+def load_average() -> str:
+    with contextlib.suppress(OSError, AttributeError):
+        return f"{os.getloadavg()[0]:.1f}"
+    return "?"
+
+
+def machine(versions: str, load: str) -> str:
+    """Cores, CPU, the load average measured at the run's start / end (how busy it was, not a claim), versions."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for text in Path("/proc/cpuinfo").read_text().splitlines():
+            if text.startswith("model name"):
+                cpu = text.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores ({cpu}), load average (1 min) {load} at the run's start / end; {versions}"
+
+
+# Why the figures hold on a shared machine: both sides of every comparison share its conditions.
+METHOD = (
+    "Every comparison ran side by side in one process, alternating the contenders round by round, and each "
+    "figure is the median over rounds, so other work on the machine weighs on both sides alike: ratios are "
+    "more trustworthy than absolute times."
+)
